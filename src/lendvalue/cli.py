@@ -1,0 +1,250 @@
+"""The ``lendvalue`` command.
+
+Every user error ends in one readable line on stderr and a non-zero exit code (see
+:mod:`lendvalue.errors` for the codes), never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from lendvalue.errors import LendvalueError
+from lendvalue.settings import get_settings
+
+app = typer.Typer(
+    name="lendvalue",
+    help="lendvalue — risk-adjusted customer lifetime value for corporate lending.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="warehouse file (default ./lendvalue.duckdb or $LENDVALUE_DB)"),
+]
+
+
+def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ``LendvalueError`` into one line on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LendvalueError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; the store is as it was before the interrupted load")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _db(db: Path | None) -> Path:
+    return db if db is not None else get_settings().db_path
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+@user_errors
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the files")] = Path("sample"),
+    customers: Annotated[int, typer.Option(min=1, help="number of customers")] = 5000,
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same files")] = 0,
+    bad_share: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="share of bad rows to inject per table")
+    ] = 0.0,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    as_of: Annotated[str | None, typer.Option(help="snapshot date, YYYY-MM-DD")] = None,
+) -> None:
+    """Write a synthetic corporate-bank portfolio with known true parameters (truth.json)."""
+    from lendvalue.sample import DEFAULT_AS_OF, generate_sample
+
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    snapshot = _parse_date(as_of, "--as-of") if as_of else DEFAULT_AS_OF
+    with _progress() as progress:
+        task = progress.add_task("generating customers", total=customers)
+        summary = generate_sample(
+            out_dir,
+            customers=customers,
+            seed=seed,
+            bad_share=bad_share,
+            fmt=fmt,
+            as_of=snapshot,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )
+    table = RichTable(title=f"sample written to {summary.out_dir}", show_edge=False)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in summary.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    if summary.bad_rows:
+        out.print(f"{summary.bad_rows:,} bad rows injected; listed in {summary.truth_path}")
+
+
+def _parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{option} expects YYYY-MM-DD, got {text!r}") from None
+
+
+@app.command()
+@user_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders (CSV, Parquet, XLSX)")],
+    table: Annotated[str | None, typer.Option(help="contract table, when the name says nothing")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML column/value mapping file")] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the load results as JSON")] = False,
+) -> None:
+    """Validate and load bank files; bad rows go to quarantine with every rule they broke."""
+    from lendvalue.warehouse.ingest import LoadResult, ingest_paths
+    from lendvalue.warehouse.mapping import EMPTY_MAPPING, load_mapping
+    from lendvalue.warehouse.store import connect
+
+    the_mapping = load_mapping(mapping) if mapping else EMPTY_MAPPING
+    con = connect(_db(db), threads=get_settings().threads)
+    results: list[LoadResult] = []
+    try:
+        with _progress() as progress:
+            task = progress.add_task("loading", total=None)
+
+            def show(result: LoadResult) -> None:
+                progress.update(task, description=f"loaded {Path(result.source_file).name}")
+                results.append(result)
+
+            ingest_paths(con, paths, table=table, mapping=the_mapping, on_result=show)
+    finally:
+        con.close()
+    if as_json:
+        out.print_json(data=[r.as_dict() for r in results])
+        return
+    _print_loads(results)
+
+
+def _print_loads(results: list[Any]) -> None:
+    table = RichTable(show_edge=False)
+    for col in ("load", "table", "file", "status", "read", "loaded", "quarantined", "replaced"):
+        table.add_column(col, justify="right" if col in ("read", "loaded") else "left")
+    for r in results:
+        table.add_row(
+            str(r.load_id), r.table, Path(r.source_file).name, r.status, f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}", f"{r.rows_replaced:,}",
+        )
+    out.print(table)
+    quarantined = sum(r.rows_quarantined for r in results)
+    if quarantined:
+        out.print(
+            f"{quarantined:,} rows quarantined with their rules; see `lendvalue status` or "
+            "SELECT * FROM quarantine"
+        )
+
+
+@app.command()
+@user_errors
+def status(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """What the store holds: rows per table, recent loads, quarantine by table and rule."""
+    from lendvalue.warehouse.status import store_status
+    from lendvalue.warehouse.store import connect
+
+    con = connect(_db(db), read_only=True)
+    try:
+        info = store_status(con)
+    finally:
+        con.close()
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    _print_status(info, get_settings().lang)
+
+
+def _print_status(info: dict[str, Any], lang: str) -> None:
+    tables = RichTable(title="tables", show_edge=False)
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, rows in info["tables"].items():
+        tables.add_row(name, f"{rows:,}")
+    out.print(tables)
+    loads = RichTable(title="recent loads", show_edge=False)
+    for col in ("load", "table", "file", "status", "read", "loaded", "quarantined", "replaced", "s"):
+        loads.add_column(col)
+    for ld in info["loads"][:10]:
+        loads.add_row(
+            str(ld["load_id"]), ld["table"], Path(ld["source_file"]).name, ld["status"],
+            f"{ld['rows_read']:,}", f"{ld['rows_loaded']:,}", f"{ld['rows_quarantined']:,}",
+            f"{ld['rows_replaced']:,}", f"{ld['seconds']}",
+        )
+    out.print(loads)
+    if info["quarantine"]:
+        q = RichTable(title="quarantine by rule", show_edge=False)
+        for col in ("table", "rule", "rows", "meaning"):
+            q.add_column(col)
+        for row in info["quarantine"]:
+            q.add_row(row["table"], row["rule"], f"{row['rows']:,}", row[lang] or "")
+        out.print(q)
+    verdict = "yes" if info["reconciled"] else "NO — see loads"
+    out.print(f"every load reconciles (read = loaded + quarantined): {verdict}")
+
+
+@app.command()
+@user_errors
+def demo(
+    db: DbOption = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the sample files")] = Path(
+        "out/demo"
+    ),
+    customers: Annotated[int, typer.Option(min=1)] = 5000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """The whole flow on a synthetic bank: sample → ingest → status."""
+    data_dir = out_dir / "data"
+    out.rule("1. sample portfolio")
+    sample(out_dir=data_dir, customers=customers, seed=seed, bad_share=0.01, fmt="csv", as_of=None)
+    out.rule("2. validated ingest")
+    ingest(paths=[data_dir], table=None, mapping=None, db=db, as_json=False)
+    out.rule("3. what the store holds")
+    status(db=db, as_json=False)
+
+
+def main() -> None:
+    """Entry point of the ``lendvalue`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""What the store holds: rows per table, recent loads, quarantine counts by table and rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from lendvalue.warehouse.store import table_counts
+
+
+def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[str, Any]:
+    """A JSON-ready summary of the warehouse.
+
+    Keys: ``tables`` (rows per contract table), ``loads`` (the ``recent`` latest loads, newest
+    first), ``quarantine`` (rows per table and rule, with the rule's messages), and
+    ``reconciled`` (True when read = loaded + quarantined for every load).
+    """
+    loads = con.execute(
+        f"""SELECT load_id, table_name, source_file, status, rows_read, rows_loaded,
+                   rows_quarantined, rows_replaced, rows_unchanged,
+                   strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started_at,
+                   round(epoch(ended_at) - epoch(started_at), 3) AS seconds, message
+            FROM loads ORDER BY load_id DESC LIMIT {int(recent)}"""
+    ).fetchall()
+    load_cols = [
+        "load_id", "table", "source_file", "status", "rows_read", "rows_loaded",
+        "rows_quarantined", "rows_replaced", "rows_unchanged", "started_at", "seconds", "message",
+    ]
+    by_rule = con.execute(
+        """SELECT q.table_name, r.rule, count(*) AS n,
+                  any_value(c.description_zh), any_value(c.description_en)
+           FROM quarantine q, unnest(q.rules) AS r(rule)
+           LEFT JOIN contract_rules c ON c.rule_id = r.rule
+           GROUP BY ALL ORDER BY q.table_name, n DESC, r.rule"""
+    ).fetchall()
+    unreconciled = con.execute(
+        "SELECT count(*) FROM loads WHERE status = 'loaded' "
+        "AND rows_read <> rows_loaded + rows_quarantined"
+    ).fetchone()
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()
+    return {
+        "tables": table_counts(con),
+        "loads": [dict(zip(load_cols, row, strict=True)) for row in loads],
+        "quarantine": [
+            {"table": t, "rule": rule, "rows": int(n), "zh": zh, "en": en}
+            for t, rule, n, zh, en in by_rule
+        ],
+        "quarantined_rows": int(quarantined[0]) if quarantined else 0,
+        "reconciled": bool(unreconciled is not None and unreconciled[0] == 0),
+    }

@@ -124,7 +124,9 @@ def _parse_date(text: str, option: str) -> dt.date:
 @user_errors
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files or folders (CSV, Parquet, XLSX)")],
-    table: Annotated[str | None, typer.Option(help="contract table, when the name says nothing")] = None,
+    table: Annotated[
+        str | None, typer.Option(help="contract table, when the name says nothing")
+    ] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML column/value mapping file")] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the load results as JSON")] = False,
@@ -160,8 +162,14 @@ def _print_loads(results: list[Any]) -> None:
         table.add_column(col, justify="right" if col in ("read", "loaded") else "left")
     for r in results:
         table.add_row(
-            str(r.load_id), r.table, Path(r.source_file).name, r.status, f"{r.rows_read:,}",
-            f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}", f"{r.rows_replaced:,}",
+            str(r.load_id),
+            r.table,
+            Path(r.source_file).name,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_replaced:,}",
         )
     out.print(table)
     quarantined = sum(r.rows_quarantined for r in results)
@@ -201,13 +209,29 @@ def _print_status(info: dict[str, Any], lang: str) -> None:
         tables.add_row(name, f"{rows:,}")
     out.print(tables)
     loads = RichTable(title="recent loads", show_edge=False)
-    for col in ("load", "table", "file", "status", "read", "loaded", "quarantined", "replaced", "s"):
+    for col in (
+        "load",
+        "table",
+        "file",
+        "status",
+        "read",
+        "loaded",
+        "quarantined",
+        "replaced",
+        "s",
+    ):
         loads.add_column(col)
     for ld in info["loads"][:10]:
         loads.add_row(
-            str(ld["load_id"]), ld["table"], Path(ld["source_file"]).name, ld["status"],
-            f"{ld['rows_read']:,}", f"{ld['rows_loaded']:,}", f"{ld['rows_quarantined']:,}",
-            f"{ld['rows_replaced']:,}", f"{ld['seconds']}",
+            str(ld["load_id"]),
+            ld["table"],
+            Path(ld["source_file"]).name,
+            ld["status"],
+            f"{ld['rows_read']:,}",
+            f"{ld['rows_loaded']:,}",
+            f"{ld['rows_quarantined']:,}",
+            f"{ld['rows_replaced']:,}",
+            f"{ld['seconds']}",
         )
     out.print(loads)
     if info["quarantine"]:
@@ -219,6 +243,14 @@ def _print_status(info: dict[str, Any], lang: str) -> None:
         out.print(q)
     verdict = "yes" if info["reconciled"] else "NO — see loads"
     out.print(f"every load reconciles (read = loaded + quarantined): {verdict}")
+
+
+@app.command()
+def contract() -> None:
+    """Print the data contract as Markdown (the source of docs/data-contract.md)."""
+    from lendvalue.contract import to_markdown
+
+    sys.stdout.write(to_markdown())
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """The data contract: every input table, its columns, types, keys and rules — one source of truth.
 
 The warehouse compiles these declarations into set-based SQL checks (``warehouse/validation.py``),
-``docs/data-contract.md`` is generated from them (``python -m lendvalue.contract``), and the sample
+``docs/data-contract.md`` is generated from them (``lendvalue contract``), and the sample
 generator writes files that follow them. Nothing else declares a column.
 
 Rule identifiers are stable strings, ``<table>.<column>.<kind>`` for column rules and
@@ -11,7 +11,6 @@ Rule identifiers are stable strings, ``<table>.<column>.<kind>`` for column rule
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -137,8 +136,11 @@ class Column:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule over several columns of one row. ``condition`` is a SQL boolean over the typed
-    columns that must hold; a NULL result passes (missing values are the ``required`` rules' job)."""
+    """A rule over several columns of one row.
+
+    ``condition`` is a SQL boolean over the typed columns that must hold; a NULL result passes
+    (missing values are the ``required`` rules' job).
+    """
 
     name: str
     condition: str
@@ -334,6 +336,7 @@ TENOR_PATTERN = r"^[0-9]{1,3}[DWMY]$"
 
 # --- tables ----------------------------------------------------------------------------------
 
+
 def _id(name: str, zh: str, en: str, **kw: object) -> Column:
     return Column(name, "VARCHAR", zh, en, **kw)  # type: ignore[arg-type]
 
@@ -382,15 +385,25 @@ TABLES: tuple[Table, ...] = (
             _id("rate_type", "利率类型", "rate type", enum=RATE_TYPES),
             Column("rate", "DOUBLE", "执行利率", "fixed rate", required=False, min=0.0, max=0.36),
             Column(
-                "spread_bp", "DOUBLE", "LPR加点(bp)", "spread over LPR (bp)", required=False,
-                min=-500.0, max=2000.0,
+                "spread_bp",
+                "DOUBLE",
+                "LPR加点(bp)",
+                "spread over LPR (bp)",
+                required=False,
+                min=-500.0,
+                max=2000.0,
             ),
             _id("amortization", "还款方式", "amortization", enum=AMORTIZATIONS),
             _id("collateral_type", "担保方式", "collateral type", enum=COLLATERAL_TYPES),
             _money("upfront_fee", "前端费用(元)", "upfront fee (yuan)", required=False),
             Column(
-                "commitment_fee_bp", "DOUBLE", "承诺费(bp)", "commitment fee (bp)",
-                required=False, min=0.0, max=500.0,
+                "commitment_fee_bp",
+                "DOUBLE",
+                "承诺费(bp)",
+                "commitment fee (bp)",
+                required=False,
+                min=0.0,
+                max=500.0,
             ),
             _id("classification", "五级分类", "five-category class", enum=CLASSIFICATIONS),
             _id("status", "状态", "status", enum=FACILITY_STATUSES),
@@ -448,7 +461,9 @@ TABLES: tuple[Table, ...] = (
             _id("customer_id", "客户号", "customer id", references=CUSTOMER_REF),
             Column("ts", "TIMESTAMP", "交易时间", "timestamp", not_future=True),
             _id("product_line", "业务条线", "product line", enum=PRODUCT_LINES),
-            Column("amount", "DOUBLE", "收入(元)", "revenue to the bank (yuan)", min=-1e12, max=1e12),
+            Column(
+                "amount", "DOUBLE", "收入(元)", "revenue to the bank (yuan)", min=-1e12, max=1e12
+            ),
         ),
     ),
     Table(
@@ -485,8 +500,11 @@ TABLES: tuple[Table, ...] = (
             _money("interest_expense", "利息支出(元)", "interest expense (yuan)", required=False),
             _money("debt_service", "应还本息(元)", "debt service (yuan)", required=False),
             Column(
-                "operating_cash_flow", "DOUBLE", "经营活动现金流(元)",
-                "operating cash flow (yuan)", required=False,
+                "operating_cash_flow",
+                "DOUBLE",
+                "经营活动现金流(元)",
+                "operating cash flow (yuan)",
+                required=False,
             ),
         ),
         row_rules=(
@@ -508,8 +526,14 @@ TABLES: tuple[Table, ...] = (
             _id("customer_id", "客户号", "customer id", references=CUSTOMER_REF),
             Column("rating_date", "DATE", "评级日期", "rating date", not_future=True),
             _id("grade", "评级", "grade (master scale)", enum=GRADES),
-            _id("source", "评级来源", "source", enum=RATING_SOURCES, default="internal",
-                required=False),
+            _id(
+                "source",
+                "评级来源",
+                "source",
+                enum=RATING_SOURCES,
+                default="internal",
+                required=False,
+            ),
         ),
     ),
     Table(
@@ -523,7 +547,10 @@ TABLES: tuple[Table, ...] = (
             Column("event_date", "DATE", "事件日期", "event date", not_future=True),
             _id("event", "事件", "event", enum=CREDIT_EVENTS),
             _id(
-                "facility_id", "业务编号", "facility id", required=False,
+                "facility_id",
+                "业务编号",
+                "facility id",
+                required=False,
                 references=("facilities", "facility_id"),
             ),
             _money("amount", "涉及金额(元)", "amount (yuan)", required=False),
@@ -564,8 +591,12 @@ TABLES: tuple[Table, ...] = (
             _id("customer_id", "客户号", "customer id", references=CUSTOMER_REF),
             Column("start_date", "DATE", "关系开始日", "start date", not_future=True),
             Column(
-                "end_date", "DATE", "关系结束日", "end date (empty while active)",
-                required=False, not_future=True,
+                "end_date",
+                "DATE",
+                "关系结束日",
+                "end date (empty while active)",
+                required=False,
+                not_future=True,
             ),
             _id("end_reason", "结束原因", "end reason", enum=END_REASONS, required=False),
         ),
@@ -635,22 +666,34 @@ def column_rules(table: Table, col: Column) -> Iterator[Rule]:
         lo = "-inf" if col.min is None else f"{col.min:g}"
         hi = "inf" if col.max is None else f"{col.max:g}"
         bracket = "(" if col.min_exclusive else "["
-        yield rule("range", f"{col.zh}超出范围{bracket}{lo}, {hi}]",
-                   f"{col.name} must lie in {bracket}{lo}, {hi}]")
+        yield rule(
+            "range",
+            f"{col.zh}超出范围{bracket}{lo}, {hi}]",
+            f"{col.name} must lie in {bracket}{lo}, {hi}]",
+        )
     if col.pattern:
         yield rule("pattern", f"{col.zh}格式错误", f"{col.name} must match {col.pattern}")
     if col.check == "uscc":
-        yield rule("uscc", f"{col.zh}校验位错误(GB 32100-2015)",
-                   f"{col.name} must be 18 characters with a valid GB 32100-2015 check character")
+        yield rule(
+            "uscc",
+            f"{col.zh}校验位错误(GB 32100-2015)",
+            f"{col.name} must be 18 characters with a valid GB 32100-2015 check character",
+        )
     if col.check == "industry":
-        yield rule("industry", f"{col.zh}不是有效的GB/T 4754行业代码",
-                   f"{col.name} must be a GB/T 4754-2017 code whose division lies in its section")
+        yield rule(
+            "industry",
+            f"{col.zh}不是有效的GB/T 4754行业代码",
+            f"{col.name} must be a GB/T 4754-2017 code whose division lies in its section",
+        )
     if col.not_future:
         yield rule("not_future", f"{col.zh}不能晚于加载日", f"{col.name} must not be in the future")
     if col.references:
         parent, pcol = col.references
-        yield rule("reference", f"{col.zh}在{parent}表中不存在",
-                   f"{col.name} must exist in {parent}.{pcol}")
+        yield rule(
+            "reference",
+            f"{col.zh}在{parent}表中不存在",
+            f"{col.name} must exist in {parent}.{pcol}",
+        )
 
 
 def table_rules(table: Table) -> Iterator[Rule]:
@@ -660,7 +703,10 @@ def table_rules(table: Table) -> Iterator[Rule]:
     for rr in table.row_rules:
         yield Rule(f"{table.name}.{rr.name}", table.name, None, "row", rr.zh, rr.en)
     yield Rule(
-        f"{table.name}.key.unique", table.name, None, "key",
+        f"{table.name}.key.unique",
+        table.name,
+        None,
+        "key",
         f"主键({', '.join(table.key)})在同一文件内重复",
         f"key ({', '.join(table.key)}) appears more than once in the file",
     )
@@ -708,7 +754,7 @@ def to_markdown() -> str:
     out = [
         "# Data contract",
         "",
-        "<!-- generated by `python -m lendvalue.contract > docs/data-contract.md`; do not edit -->",
+        "<!-- generated by `lendvalue contract > docs/data-contract.md`; do not edit -->",
         "",
         "Every input table lendvalue reads, with its key, columns, types and rules. A row that",
         "breaks any rule goes to the `quarantine` table with the ids of every rule it broke; all",
@@ -728,9 +774,7 @@ def to_markdown() -> str:
             f"## `{t.name}` — {t.zh} ({t.en})",
             "",
             f"Key: ({', '.join(f'`{k}`' for k in t.key)}). "
-            f"File names recognised: `{t.name}*`"
-            + "".join(f", `{a}*`" for a in t.aliases)
-            + ".",
+            f"File names recognised: `{t.name}*`" + "".join(f", `{a}*`" for a in t.aliases) + ".",
             "",
             "| column | 中文 | type | required | rules |",
             "| --- | --- | --- | --- | --- |",
@@ -758,22 +802,13 @@ def to_markdown() -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    """``python -m lendvalue.contract`` prints the data-contract document."""
-    sys.stdout.write(to_markdown())
-
-
-if __name__ == "__main__":
-    main()
-
-
 __all__ = [
     "TABLES",
     "TABLES_BY_NAME",
     "Code",
     "Column",
-    "Rule",
     "RowRule",
+    "Rule",
     "Table",
     "all_rules",
     "get_table",

@@ -96,7 +96,9 @@ def test_a_load_killed_midway_leaves_the_store_as_it_was(
     path = customers_v2(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(loaded_db), str(path), kill_after],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == -9, proc.stderr
     assert snapshot(loaded_db) == before
@@ -176,7 +178,9 @@ def test_a_changed_row_replaces_the_old_one_and_the_replacement_is_recorded(
     con.close()
 
 
-def test_counts_reconcile_for_every_load(parents: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_counts_reconcile_for_every_load(
+    parents: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     rows = [dict(GOOD_ROWS["transactions"], ts=f"2021-05-01 10:00:{s:02d}") for s in range(30)]
     rows[3]["amount"] = "x"
     rows[7]["customer_id"] = "C999"
@@ -210,9 +214,15 @@ def test_mapping_renames_columns_and_recodes_values(
     )
     row = dict(GOOD_ROWS["facilities"])
     bank_row = {
-        "借据号": "F7", "客户编号": "C1", "业务品种": "流贷", "风险分类": "2",
-        **{k: v for k, v in row.items() if k not in ("facility_id", "customer_id", "product",
-                                                    "classification")},
+        "借据号": "F7",
+        "客户编号": "C1",
+        "业务品种": "流贷",
+        "风险分类": "2",
+        **{
+            k: v
+            for k, v in row.items()
+            if k not in ("facility_id", "customer_id", "product", "classification")
+        },
     }
     path = write_csv(tmp_path / "授信明细_202506.csv", [bank_row])
     ingest_paths(parents, [path], mapping=load_mapping(mapping_file))
@@ -231,7 +241,8 @@ def test_chinese_headers_and_labels_need_no_mapping(
     zh_row = {table.column(k).zh: v for k, v in row.items()}
     ingest_paths(store, [write_csv(tmp_path / "客户信息.csv", [zh_row])])
     assert store.execute("SELECT size_class, region FROM customers").fetchone() == (
-        "medium", "330000",
+        "medium",
+        "330000",
     )
 
 
@@ -256,8 +267,9 @@ def test_parquet_and_excel_load_with_their_line_numbers(
     assert store.execute("SELECT line_number FROM quarantine").fetchall() == [(3,)]
 
     book = tmp_path / "book.xlsx"
-    facilities = pd.DataFrame([GOOD_ROWS["facilities"], dict(GOOD_ROWS["facilities"],
-                                                              facility_id="F2", product="zzz")])
+    facilities = pd.DataFrame(
+        [GOOD_ROWS["facilities"], dict(GOOD_ROWS["facilities"], facility_id="F2", product="zzz")]
+    )
     with pd.ExcelWriter(book) as writer:
         facilities.to_excel(writer, sheet_name="facilities", index=False)
     [xl] = ingest_paths(store, [book])
@@ -272,7 +284,9 @@ def test_a_missing_required_column_names_file_and_column(
 ) -> None:
     row = {k: v for k, v in GOOD_ROWS["customers"].items() if k != "uscc"}
     path = write_csv(tmp_path / "customers.csv", [row])
-    with pytest.raises(DataContractError, match=r"customers\.csv.*missing required column\(s\) uscc"):
+    with pytest.raises(
+        DataContractError, match=r"customers\.csv.*missing required column\(s\) uscc"
+    ):
         ingest_paths(store, [path])
 
 
@@ -301,9 +315,12 @@ FIELDS = ["customer_id", "uscc", "size_class", "onboard_date", "acquisition_cost
 GARBAGE = st.sampled_from(["", "abc", "-1", "2099-01-01", "91110000600037341M", "C1", "huge"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.dictionaries(st.sampled_from(FIELDS), GARBAGE, max_size=2), min_size=1,
-                max_size=30))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(FIELDS), GARBAGE, max_size=2), min_size=1, max_size=30)
+)
 def test_property_every_row_is_either_loaded_or_quarantined(
     tmp_path_factory: pytest.TempPathFactory, edits: list[dict[str, str]]
 ) -> None:
@@ -323,3 +340,18 @@ def test_store_opens_without_changing_a_current_store(loaded_db: Path) -> None:
     connect(loaded_db).close()
     assert snapshot(loaded_db) == before
     assert os.path.exists(loaded_db)
+
+
+def test_the_example_mapping_file_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    mapping = load_mapping(root / "examples" / "mapping.yaml")
+    assert mapping.for_table("facilities").values["classification"]["1"] == "normal"
+
+
+def test_a_mapping_to_an_unknown_column_names_the_key(tmp_path: Path) -> None:
+    from lendvalue.errors import MappingError
+
+    bad = tmp_path / "m.yaml"
+    bad.write_text("tables:\n  facilities:\n    columns: {借据号: facility}\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"tables\.facilities\.columns\.借据号: 'facility'"):
+        load_mapping(bad)

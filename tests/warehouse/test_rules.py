@@ -28,7 +28,8 @@ ROW_RULE_BREAKS: dict[str, dict[str, str]] = {
 COLUMN_OVERRIDES: dict[str, dict[str, str]] = {
     # keep the row rules that share the column satisfied
     "facilities.origination_date.not_future": {
-        "origination_date": "2099-01-01", "maturity_date": "2100-01-01"
+        "origination_date": "2099-01-01",
+        "maturity_date": "2100-01-01",
     },
     "facilities.limit_amount.range": {"limit_amount": "0", "drawn_amount": "0"},
     "financials.total_assets.range": {"total_assets": "0", "current_assets": "0"},
@@ -63,7 +64,9 @@ def _breaking_value(table: Table, rule: Rule) -> dict[str, str]:
             assert col.min is not None
             value = repr(col.min) if col.min_exclusive else repr(col.min - 1)
     if rule.kind == "not_future":
-        value = {"TIMESTAMP": "2099-01-01 00:00:00", "MONTH": "2099-01"}.get(col.dtype, "2099-01-01")
+        value = {"TIMESTAMP": "2099-01-01 00:00:00", "MONTH": "2099-01"}.get(
+            col.dtype, "2099-01-01"
+        )
     assert value is not None, rule
     return {rule.column: value}
 
@@ -73,7 +76,11 @@ def _vary_key(table: str, row: dict[str, str], i: int) -> dict[str, str]:
     row = dict(row)
     day = dt.timedelta(days=i)
     if table in ("customers", "facilities", "marketing"):
-        first = {"customers": "customer_id", "facilities": "facility_id", "marketing": "campaign_id"}
+        first = {
+            "customers": "customer_id",
+            "facilities": "facility_id",
+            "marketing": "campaign_id",
+        }
         row[first[table]] = f"X{i}"
     elif table == "relationships":
         row["customer_id"] = f"C{i + 1}"
@@ -84,8 +91,11 @@ def _vary_key(table: str, row: dict[str, str], i: int) -> dict[str, str]:
         row["month"] = f"{year}-{month + 1:02d}"
     else:
         date_col = {
-            "repayments": "due_date", "financials": "period_end", "ratings": "rating_date",
-            "credit_events": "event_date", "market": "date",
+            "repayments": "due_date",
+            "financials": "period_end",
+            "ratings": "rating_date",
+            "credit_events": "event_date",
+            "market": "date",
         }[table]
         row[date_col] = (dt.date.fromisoformat(row[date_col]) + day).isoformat()
     return row

@@ -18,6 +18,7 @@ is skipped without touching the store. Every load satisfies read = loaded + quar
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -36,7 +37,13 @@ from lendvalue.warehouse.sources import (
     sha256_of,
     source_columns,
 )
-from lendvalue.warehouse.validation import checked_query, literal, quote
+from lendvalue.warehouse.validation import (
+    checked_query,
+    cross_row_rules,
+    literal,
+    quote,
+    raw_rows_sql,
+)
 
 
 @dataclass(frozen=True)
@@ -167,41 +174,70 @@ def load_source(
     ).fetchone()
     if previous is not None:
         return LoadResult(
-            int(previous[0]), table.name, label, digest, "unchanged",
+            int(previous[0]),
+            table.name,
+            label,
+            digest,
+            "unchanged",
             message=f"already loaded by load {previous[0]}; nothing to do",
         )
     started = dt.datetime.now()
     types = source_columns(con, source)
     tmap = mapping.for_table(table.name)
     columns, ignored = resolve_columns(table, list(types), tmap, label)
-    query = checked_query(
-        table, source.sql, types, columns, tmap.values, load_date, source.line_sql
-    )
-    con.begin()
+    query = checked_query(table, source.sql, types, columns, tmap.values, load_date)
+    raw_rows = raw_rows_sql(source.sql, types)
+
     try:
-        load_id = _next_load_id(con)
-        counts = _apply(con, table, query, load_id, label)
-        con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)",
-            [
-                load_id, table.name, label, digest, counts["read"], counts["loaded"],
-                counts["quarantined"], counts["replaced"], counts["unchanged"], ignored,
-                started, dt.datetime.now(), "",
-            ],
-        )
+        # checks run on connection-local temp tables before the transaction: they are not part
+        # of the store, and outside a transaction their rowids are the rows' 0-based positions
+        crossed = _check(con, table, query, raw_rows, label)
+        con.begin()
+        try:
+            load_id = _next_load_id(con)
+            counts = _write(con, table, crossed, source.first_line, load_id, label)
+            con.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?)",
+                [
+                    load_id,
+                    table.name,
+                    label,
+                    digest,
+                    counts["read"],
+                    counts["loaded"],
+                    counts["quarantined"],
+                    counts["replaced"],
+                    counts["unchanged"],
+                    ignored,
+                    started,
+                    dt.datetime.now(),
+                    "",
+                ],
+            )
+            con.commit()
+        except BaseException as exc:
+            con.rollback()
+            _note_failure(con, table.name, label, digest, started, exc)
+            if isinstance(exc, LendvalueError | KeyboardInterrupt):
+                raise
+            raise StoreError(
+                f"{label}: load into {table.name} failed and was rolled back: {exc}"
+            ) from exc
+    finally:
         con.execute("DROP TABLE IF EXISTS _checked")
-        con.commit()
-    except BaseException as exc:
-        con.rollback()
-        _note_failure(con, table.name, label, digest, started, exc)
-        if isinstance(exc, LendvalueError | KeyboardInterrupt):
-            raise
-        raise StoreError(f"{label}: load into {table.name} failed and was rolled back: {exc}") from exc
+        con.execute("DROP TABLE IF EXISTS _cross")
     return LoadResult(
-        load_id, table.name, label, digest, "loaded",
-        rows_read=counts["read"], rows_loaded=counts["loaded"],
-        rows_quarantined=counts["quarantined"], rows_replaced=counts["replaced"],
-        rows_unchanged=counts["unchanged"], ignored_columns=tuple(ignored),
+        load_id,
+        table.name,
+        label,
+        digest,
+        "loaded",
+        rows_read=counts["read"],
+        rows_loaded=counts["loaded"],
+        rows_quarantined=counts["quarantined"],
+        rows_replaced=counts["replaced"],
+        rows_unchanged=counts["unchanged"],
+        ignored_columns=tuple(ignored),
     )
 
 
@@ -211,43 +247,68 @@ def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])
 
 
-def _apply(
-    con: duckdb.DuckDBPyConnection, table: Table, query: str, load_id: int, label: str
-) -> dict[str, int]:
-    """Run the checks and write quarantine, replacements and rows; return the counts."""
+def _check(
+    con: duckdb.DuckDBPyConnection, table: Table, query: str, raw_rows: str, label: str
+) -> bool:
+    """Materialise the checked rows in ``_checked`` and the cross-row findings in ``_cross``;
+    True when there are cross-row findings."""
     try:
         con.execute(f"CREATE TEMP TABLE _checked AS {query}")
     except duckdb.Error as exc:
-        raise DataContractError(f"{label}: cannot read the rows: {str(exc).splitlines()[0]}") from exc
+        raise DataContractError(
+            f"{label}: cannot read the rows: {str(exc).splitlines()[0]}"
+        ) from exc
+    return _cross_row_findings(con, table, raw_rows)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    crossed: bool,
+    first_line: int,
+    load_id: int,
+    label: str,
+) -> dict[str, int]:
+    """Write quarantine, replacements and rows from the checked rows; return the counts."""
+    if crossed:
+        findings = "LEFT JOIN _cross x ON x._pos = c.rowid"
+        rules = "list_sort(list_concat(COALESCE(c._rules, []), COALESCE(x.rules, [])))"
+        raw = "COALESCE(c._raw, x._raw)"
+        bad = "c._rules IS NOT NULL OR x._pos IS NOT NULL"
+    else:
+        findings, rules, raw, bad = "", "c._rules", "c._raw", "c._rules IS NOT NULL"
     name = quote(table.name)
     cols = [quote(c.name) for c in table.columns]
     col_list = ", ".join(cols)
     key_eq = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM g.{quote(k)}" for k in table.key)
     con.execute(
         f"""INSERT INTO quarantine
-            SELECT {load_id}, {literal(table.name)}, {literal(label)}, _line, _rules,
-                   to_json(_raw)
-            FROM _checked WHERE len(_rules) > 0"""
+            SELECT {load_id}, {literal(table.name)}, {literal(label)}, c.rowid + {first_line},
+                   {rules}, {raw}
+            FROM _checked c {findings} WHERE {bad}"""
     )
     row = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE len(_rules) > 0) FROM _checked"
+        "SELECT (SELECT count(*) FROM _checked), count(*) FROM quarantine WHERE load_id = ?",
+        [load_id],
     ).fetchone()
     assert row is not None
     read, quarantined = int(row[0]), int(row[1])
+    good = (
+        f"(SELECT {', '.join('c.' + c for c in cols)} FROM _checked c {findings} WHERE NOT ({bad}))"
+    )
     stored = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT 1)").fetchone()
     replaced = unchanged = 0
-    good = f"(SELECT {col_list} FROM _checked WHERE len(_rules) = 0)"
     if stored is not None and stored[0] > 0:
-        differs = " OR ".join(f"t.{c} IS DISTINCT FROM g.{c}" for c in cols)
+        differs = "(" + " OR ".join(f"t.{c} IS DISTINCT FROM g.{c}" for c in cols) + ")"
         key_struct = ", ".join(f"{quote(k)} := g.{quote(k)}" for k in table.key)
         old_struct = ", ".join(f"{c} := t.{c}" for c in cols)
         new_struct = ", ".join(f"{c} := g.{c}" for c in cols)
         con.execute(
             f"""CREATE TEMP TABLE _match AS
-                SELECT {", ".join(f"g.{quote(k)}" for k in table.key)}, ({differs}) AS changed,
+                SELECT {", ".join(f"g.{quote(k)}" for k in table.key)}, {differs} AS changed,
                        to_json(struct_pack({key_struct})) AS key_json,
-                       CASE WHEN ({differs}) THEN to_json(struct_pack({old_struct})) END AS old_json,
-                       CASE WHEN ({differs}) THEN to_json(struct_pack({new_struct})) END AS new_json,
+                       CASE WHEN {differs} THEN to_json(struct_pack({old_struct})) END AS old_json,
+                       CASE WHEN {differs} THEN to_json(struct_pack({new_struct})) END AS new_json,
                        t._load_id AS old_load_id
                 FROM {good} g JOIN {name} t ON {key_eq}"""
         )
@@ -256,13 +317,16 @@ def _apply(
                 SELECT {load_id}, {literal(table.name)}, key_json, old_json, new_json, old_load_id
                 FROM _match WHERE changed"""
         )
-        match_eq = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM m.{quote(k)}" for k in table.key)
+        match_eq = " AND ".join(
+            f"t.{quote(k)} IS NOT DISTINCT FROM m.{quote(k)}" for k in table.key
+        )
         con.execute(
             f"DELETE FROM {name} t WHERE EXISTS "
             f"(SELECT 1 FROM _match m WHERE m.changed AND {match_eq})"
         )
         counted = con.execute(
-            "SELECT count(*) FILTER (WHERE changed), count(*) FILTER (WHERE NOT changed) FROM _match"
+            "SELECT count(*) FILTER (WHERE changed), count(*) FILTER (WHERE NOT changed) "
+            "FROM _match"
         ).fetchone()
         assert counted is not None
         replaced, unchanged = int(counted[0]), int(counted[1])
@@ -284,6 +348,32 @@ def _apply(
     }
 
 
+def _cross_row_findings(con: duckdb.DuckDBPyConnection, table: Table, raw_rows: str) -> bool:
+    """Find the rows of ``_checked`` that break ``reference`` or ``key.unique`` into ``_cross``
+    (``_pos`` = the row's rowid, ``rules``, ``_raw``); True when there are any.
+
+    Usually there are none and this costs two cheap scans; otherwise the source is read once more
+    for those rows' raw values (good rows do not keep theirs). ``_checked`` itself is never
+    updated: an update would move a row and with it its ``rowid``, which is its line.
+    """
+    con.execute(
+        f"""CREATE TEMP TABLE _cross AS
+            SELECT _pos, list(rule) AS rules, NULL AS _raw
+            FROM ({cross_row_rules(table, "_checked")}) GROUP BY _pos"""
+    )
+    found = con.execute("SELECT count(*) FROM _cross").fetchone()
+    if found is None or found[0] == 0:
+        return False
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _cross AS
+            SELECT x._pos, x.rules, r._raw
+            FROM _cross x
+            JOIN (SELECT row_number() OVER () - 1 AS _pos, _raw FROM ({raw_rows})) r
+              ON r._pos = x._pos"""
+    )
+    return True
+
+
 def _note_failure(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -293,13 +383,16 @@ def _note_failure(
     exc: BaseException,
 ) -> None:
     """Record a rolled-back attempt in ``loads``; best effort (the disk may be full)."""
-    try:
+    with contextlib.suppress(duckdb.Error, OSError):
         con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, [], ?, ?, 'failed', ?)",
             [
-                _next_load_id(con), table, label, digest, started, dt.datetime.now(),
+                _next_load_id(con),
+                table,
+                label,
+                digest,
+                started,
+                dt.datetime.now(),
                 f"{type(exc).__name__}: {exc}"[:2000],
             ],
         )
-    except (duckdb.Error, OSError):
-        pass

@@ -51,7 +51,9 @@ class TableMapping(BaseModel):
         if not isinstance(raw, dict):
             return raw
         return {
-            str(col): {str(k): str(v) for k, v in codes.items()} if isinstance(codes, dict) else codes
+            str(col): {str(k): str(v) for k, v in codes.items()}
+            if isinstance(codes, dict)
+            else codes
             for col, codes in raw.items()
         }
 
@@ -159,12 +161,12 @@ def table_for_file(path: Path, mapping: Mapping) -> str | None:
             return table
     stem = path.name.split(".")[0].casefold()
     best: tuple[int, str] | None = None
-    for table in TABLES:
-        for alias in (table.name, *table.aliases):
+    for candidate in TABLES:
+        for alias in (candidate.name, *candidate.aliases):
             a = alias.casefold()
             if not stem.startswith(a):
                 continue
             boundary = len(stem) == len(a) or not stem[len(a)].isalpha()
             if boundary and (best is None or len(a) > best[0]):
-                best = (len(a), table.name)
+                best = (len(a), candidate.name)
     return best[1] if best else None

@@ -2,7 +2,7 @@
 
 Line numbers: CSV — the record's line, the header being line 1 (a quoted value holding a line
 break counts as one line); Parquet — the 1-based row index; Excel — the sheet's row number, the
-header being row 1.
+header being row 1. They come from the row's position, which DuckDB keeps through a scan.
 
 CSV files may be UTF-8 (with or without BOM) or GB18030/GBK, which Chinese bank systems often
 export; GB18030 files are transcoded to UTF-8 in a temporary file first.
@@ -35,9 +35,9 @@ class Source:
     label: str
     """How messages and the quarantine name it: the path, plus ``#sheet`` for Excel."""
     sql: str
-    """A FROM-able expression over the rows."""
-    line_sql: str
-    """SQL for each row's line number, over the rows in file order."""
+    """A FROM-able expression over the rows, in file order."""
+    first_line: int
+    """The line number of the first row: 2 below a header, 1 for Parquet."""
     sheet: str | None = None
 
 
@@ -107,19 +107,18 @@ def open_sources(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[list[So
                     f"read_csv({literal(str(readable))}, all_varchar = true, header = true, "
                     "auto_detect = true)"
                 )
-                yield [Source(path, str(path), sql, "row_number() OVER () + 1")]
+                yield [Source(path, str(path), sql, first_line=2)]
             elif kind == "parquet":
-                sql = f"read_parquet({literal(str(path))}, file_row_number = true)"
-                yield [Source(path, str(path), sql, "s.file_row_number + 1")]
+                sql = f"read_parquet({literal(str(path))})"
+                yield [Source(path, str(path), sql, first_line=1)]
             else:
                 sources = []
                 for i, (sheet, frame) in enumerate(_read_workbook(path).items()):
                     name = f"_xlsx_{i}"
-                    frame.insert(0, "__line", range(2, len(frame) + 2))
                     con.register(name, frame)
                     registered.append(name)
                     sources.append(
-                        Source(path, f"{path}#{sheet}", quote(name), "s.__line", sheet=str(sheet))
+                        Source(path, f"{path}#{sheet}", quote(name), first_line=2, sheet=str(sheet))
                     )
                 yield sources
         finally:
@@ -144,13 +143,14 @@ def _read_workbook(path: Path) -> dict[str, pd.DataFrame]:
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
-    """Source column -> DuckDB type, without the helper columns added for line numbers."""
+    """Source column -> DuckDB type."""
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source.sql}").fetchall()
     except duckdb.Error as exc:
-        raise DataContractError(f"{source.label}: cannot read the file: {_first_line(exc)}") from exc
-    hidden = {"file_row_number", "__line"}
-    return {str(name): str(dtype) for name, dtype, *_ in described if name not in hidden}
+        raise DataContractError(
+            f"{source.label}: cannot read the file: {_first_line(exc)}"
+        ) from exc
+    return {str(name): str(dtype) for name, dtype, *_ in described}
 
 
 def _first_line(exc: BaseException) -> str:

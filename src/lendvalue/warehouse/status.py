@@ -24,8 +24,18 @@ def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[st
             FROM loads ORDER BY load_id DESC LIMIT {int(recent)}"""
     ).fetchall()
     load_cols = [
-        "load_id", "table", "source_file", "status", "rows_read", "rows_loaded",
-        "rows_quarantined", "rows_replaced", "rows_unchanged", "started_at", "seconds", "message",
+        "load_id",
+        "table",
+        "source_file",
+        "status",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_replaced",
+        "rows_unchanged",
+        "started_at",
+        "seconds",
+        "message",
     ]
     by_rule = con.execute(
         """SELECT q.table_name, r.rule, count(*) AS n,

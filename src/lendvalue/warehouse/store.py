@@ -67,7 +67,9 @@ def connect(
     """
     path = Path(db_path)
     if read_only and not path.exists():
-        raise StoreError(f"{path}: no warehouse here yet; run `lendvalue ingest` or `lendvalue demo`")
+        raise StoreError(
+            f"{path}: no warehouse here yet; run `lendvalue ingest` or `lendvalue demo`"
+        )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:

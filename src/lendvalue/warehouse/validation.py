@@ -63,6 +63,7 @@ def _normalized(col: Column, expr: str, source_type: str, recode: AbcMapping[str
         out = expr
     if col.enum or recode:
         text = out if _is_text(source_type) else f"CAST({out} AS VARCHAR)"
+        codes = ", ".join(literal(c) for c in col.enum_codes if c not in recode)
         pairs: dict[str, str] = {}
         for code in col.enum or ():
             for alias in (code.code, code.zh, code.en):
@@ -71,7 +72,10 @@ def _normalized(col: Column, expr: str, source_type: str, recode: AbcMapping[str
             pairs[bank.strip().casefold()] = ours
         whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in pairs.items())
         # labels are matched case-insensitively; an unknown value passes through to the enum rule
-        out = f"CASE lower({text}) {whens} ELSE {text} END"
+        recoded = f"CASE lower({text}) {whens} ELSE {text} END"
+        # values that already are codes (the usual case) skip the recoding
+        fast = codes and _is_text(source_type)
+        out = f"CASE WHEN {expr} IN ({codes}) THEN {expr} ELSE {recoded} END" if fast else recoded
     if col.default is not None:
         out = f"COALESCE({out}, {literal(col.default)})"
     return out
@@ -89,6 +93,8 @@ def _typed(col: Column, norm: str, source_type: str) -> str:
         if col.dtype == "DOUBLE":
             value = f"TRY_CAST({norm} AS DOUBLE)"
             return f"CASE WHEN isfinite({value}) THEN {value} END"
+        if col.dtype == "BIGINT" and source_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
+            return _integral(norm)
         if source_type.upper() == target:
             return norm
         return f"TRY_CAST({norm} AS {target})"
@@ -96,17 +102,22 @@ def _typed(col: Column, norm: str, source_type: str) -> str:
         value = f"TRY_CAST(replace({norm}, ',', '') AS DOUBLE)"
         return f"CASE WHEN isfinite({value}) THEN {value} END"
     if col.dtype == "BIGINT":
-        return f"COALESCE(TRY_CAST({norm} AS BIGINT), TRY_CAST(TRY_CAST({norm} AS DECIMAL(38, 9)) AS BIGINT))"
+        return _integral(f"TRY_CAST({norm} AS DOUBLE)")
     if col.dtype == "BOOLEAN":
         t = ", ".join(literal(w) for w in TRUE_WORDS)
         f = ", ".join(literal(w) for w in FALSE_WORDS)
-        return f"CASE WHEN lower({norm}) IN ({t}) THEN TRUE WHEN lower({norm}) IN ({f}) THEN FALSE END"
+        return (
+            f"CASE WHEN lower({norm}) IN ({t}) THEN TRUE WHEN lower({norm}) IN ({f}) THEN FALSE END"
+        )
     if col.dtype in ("DATE", "MONTH"):
         value = (
             f"COALESCE(TRY_CAST({norm} AS DATE), "
             f"CAST(try_strptime({norm}, ['%Y/%m/%d', '%Y%m%d', '%Y.%m.%d']) AS DATE)"
-            + (f", TRY_CAST({norm} || '-01' AS DATE), CAST(try_strptime({norm}, '%Y%m') AS DATE)"
-               if col.dtype == "MONTH" else "")
+            + (
+                f", TRY_CAST({norm} || '-01' AS DATE), CAST(try_strptime({norm}, '%Y%m') AS DATE)"
+                if col.dtype == "MONTH"
+                else ""
+            )
             + ")"
         )
         return f"CAST(date_trunc('month', {value}) AS DATE)" if col.dtype == "MONTH" else value
@@ -116,6 +127,12 @@ def _typed(col: Column, norm: str, source_type: str) -> str:
             f"try_strptime({norm}, ['%Y/%m/%d %H:%M:%S', '%Y%m%d %H:%M:%S', '%Y/%m/%d']))"
         )
     raise AssertionError(f"unhandled contract type {col.dtype}")
+
+
+def _integral(number: str) -> str:
+    """A number as BIGINT when it is whole (``12`` or ``12.0``), else NULL: DuckDB's own cast
+    would round ``12.5`` to 13 and so change the data silently."""
+    return f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) END"
 
 
 def uscc_valid_sql(expr: str) -> str:
@@ -186,9 +203,13 @@ def checked_query(
     columns: AbcMapping[str, str],
     recodes: AbcMapping[str, AbcMapping[str, str]],
     load_date: dt.date,
-    line_sql: str,
 ) -> str:
-    """The validation query for one source.
+    """The validation query for one source: every rule that looks at one row alone.
+
+    The query only projects, so DuckDB keeps the file's row order and the ``rowid`` of the table
+    it is materialised into is the row's position in the file (DuckDB, "Order preservation").
+    Rules that look across rows or tables — ``reference`` and ``key.unique`` — run afterwards on
+    that table (:func:`cross_row_rules`).
 
     Parameters
     ----------
@@ -198,73 +219,109 @@ def checked_query(
     columns : contract column -> source column, for the contract columns present.
     recodes : contract column -> {bank value: contract value} from the mapping file.
     load_date : the date ``not_future`` compares with.
-    line_sql : SQL for the row's line number in its file, evaluated over ``s`` in source order.
 
     Returns
     -------
-    SQL producing ``_line``, every contract column typed, ``_rules`` (VARCHAR[]) and ``_raw``
-    (the row as read, a struct of the source columns).
+    SQL producing every contract column typed, ``_rules`` (the sorted ids of the rules the row
+    breaks; NULL for a good row), ``_h`` (a hash of the complete key) and ``_raw`` (the row as
+    read, a struct of the source columns, for rows that break a rule).
     """
-    raw_struct = ", ".join(f"{quote(c)} := s.{quote(c)}" for c in source_types)
-    norm_cols, typed_cols, checks = [], [], []
+    norm_cols, typed_cols = [], []
+    broken: list[tuple[str, str]] = []  # (SQL that is TRUE when the rule is broken, rule id)
     for col in table.columns:
         src = columns.get(col.name)
         n = quote("n$" + col.name)
         if src is None:
             norm_expr = literal(col.default) if col.default is not None else "NULL"
             typed_expr = f"CAST({norm_expr} AS {NATIVE_TYPES[col.dtype]})"
-            src_type = "VARCHAR"
         else:
             src_type = source_types[src]
-            norm_expr = _normalized(col, f"_raw.{quote(src)}", src_type, recodes.get(col.name, {}))
+            norm_expr = _normalized(col, quote("r$" + src), src_type, recodes.get(col.name, {}))
             typed_expr = _typed(col, n, src_type)
         norm_cols.append(f"{norm_expr} AS {n}")
         typed_cols.append(f"{typed_expr} AS {quote(col.name)}")
         for rule in column_rules(table, col):
-            if rule.kind == "type" and src is None:
+            if rule.kind == "reference" or (rule.kind == "type" and src is None):
                 continue
-            cond = _violation(col, rule.kind, quote(col.name), n, load_date)
-            checks.append(f"CASE WHEN {cond} THEN {literal(rule.rule_id)} END")
+            broken.append((_violation(col, rule.kind, quote(col.name), n, load_date), rule.rule_id))
     for rr in table.row_rules:
-        rid = literal(f"{table.name}.{rr.name}")
-        checks.append(f"CASE WHEN NOT COALESCE(({rr.condition}), TRUE) THEN {rid} END")
-    checks.append(f"CASE WHEN {quote('dup$')} THEN {literal(table.name + '.key.unique')} END")
+        broken.append((f"NOT COALESCE(({rr.condition}), TRUE)", f"{table.name}.{rr.name}"))
 
+    any_broken = " OR ".join(f"COALESCE({cond}, FALSE)" for cond, _ in broken)
+    cases = ", ".join(f"CASE WHEN {cond} THEN {literal(rid)} END" for cond, rid in broken)
     key = ", ".join(quote(k) for k in table.key)
     # a row missing a required key part already breaks `required` or `type`: it duplicates nothing
     complete_key = " AND ".join(
         [f"{quote(k)} IS NOT NULL" for k in table.key if table.column(k).required] or ["TRUE"]
     )
-    key_match = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM d.{quote(k)}" for k in table.key)
-    ref_joins = []
+    names = ", ".join(quote(c.name) for c in table.columns)
+    norm_names = ", ".join(quote("n$" + c.name) for c in table.columns)
+    raw_names = ", ".join(quote("r$" + c) for c in source_types)
+    # the rule list and the row as read are built only for rows that break something
+    return f"""
+SELECT {names},
+       CASE WHEN _bad THEN list_sort(list_filter([{cases}], lambda x: x IS NOT NULL)) END AS _rules,
+       CASE WHEN {complete_key} THEN hash({key}) END AS _h,
+       CASE WHEN _bad THEN {_row_json(source_types)} END AS _raw
+FROM (
+    SELECT *, {any_broken} AS _bad
+    FROM (
+        SELECT {raw_names}, {norm_names}, {", ".join(typed_cols)}
+        FROM (
+            SELECT {raw_names}, {", ".join(norm_cols)}
+            FROM (SELECT {_raw_columns(source_types)} FROM {source_sql} s)
+        )
+    )
+)
+"""
+
+
+def _raw_columns(source_types: AbcMapping[str, str]) -> str:
+    return ", ".join(f"s.{quote(c)} AS {quote('r$' + c)}" for c in source_types)
+
+
+def _row_json(source_types: AbcMapping[str, str]) -> str:
+    """The row as read, as JSON with the file's own column names."""
+    return (
+        "to_json(struct_pack("
+        + ", ".join(f"{quote(c)} := {quote('r$' + c)}" for c in source_types)
+        + "))"
+    )
+
+
+def raw_rows_sql(source_sql: str, source_types: AbcMapping[str, str]) -> str:
+    """Each source row as read, as JSON ``_raw``, in file order."""
+    return (
+        f"SELECT {_row_json(source_types)} AS _raw "
+        f"FROM (SELECT {_raw_columns(source_types)} FROM {source_sql} s)"
+    )
+
+
+def cross_row_rules(table: Table, checked: str) -> str:
+    """SQL listing ``(_pos, rule)`` for the rules that compare a row with others, over the
+    materialised result ``checked`` of :func:`checked_query` (``_pos`` is its ``rowid``).
+
+    ``reference``: a non-null value absent from the parent table already in the store.
+    ``key.unique``: every copy of a complete key that occurs more than once; candidates come from
+    grouping the 64-bit key hash, confirmed on the exact key.
+    """
+    parts = []
     for col in table.columns:
         if col.references:
             parent, pcol = col.references
-            alias = quote("r$" + col.name)
-            ref_joins.append(
-                f"LEFT JOIN (SELECT DISTINCT {quote(pcol)} AS {quote('ref$' + col.name)} "
-                f"FROM {quote(parent)}) {alias} "
-                f"ON t.{quote(col.name)} = {alias}.{quote('ref$' + col.name)}"
+            c = quote(col.name)
+            parts.append(
+                f"SELECT rowid AS _pos, {literal(f'{table.name}.{col.name}.reference')} AS rule "
+                f"FROM {checked} WHERE {c} IS NOT NULL AND {c} NOT IN "
+                f"(SELECT {quote(pcol)} FROM {quote(parent)} WHERE {quote(pcol)} IS NOT NULL)"
             )
-    names = ", ".join(f"t.{quote(c.name)}" for c in table.columns)
-    norm_names = ", ".join(quote("n$" + c.name) for c in table.columns)
-    return f"""
-WITH src AS (
-    SELECT {line_sql} AS _line, struct_pack({raw_struct}) AS _raw FROM {source_sql} s
-),
-n AS (SELECT _line, _raw, {", ".join(norm_cols)} FROM src),
-t AS (SELECT _line, _raw, {norm_names}, {", ".join(typed_cols)} FROM n),
-d AS (
-    SELECT {key}, TRUE AS {quote("dup$")} FROM t WHERE {complete_key}
-    GROUP BY {key} HAVING count(*) > 1
-),
-v AS (
-    SELECT t.*, COALESCE(d.{quote("dup$")}, FALSE) AS {quote("dup$")}
-    FROM t LEFT JOIN d ON {key_match}
-)
-SELECT t._line, {names},
-       list_filter([{", ".join(checks)}], lambda x: x IS NOT NULL) AS _rules,
-       t._raw
-FROM v t
-{" ".join(ref_joins)}
-"""
+    keys = ", ".join(quote(k) for k in table.key)
+    parts.append(
+        f"""SELECT _pos, {literal(table.name + ".key.unique")} AS rule FROM (
+                SELECT rowid AS _pos, count(*) OVER (PARTITION BY {keys}) AS copies
+                FROM {checked}
+                WHERE _h IN (SELECT _h FROM {checked} WHERE _h IS NOT NULL
+                             GROUP BY _h HAVING count(*) > 1)
+            ) WHERE copies > 1"""
+    )
+    return "\nUNION ALL\n".join(parts)

@@ -148,12 +148,31 @@ def ingest(
                 results.append(result)
 
             ingest_paths(con, paths, table=table, mapping=the_mapping, on_result=show)
+        examples = _quarantine_examples(con, [r.load_id for r in results if r.status == "loaded"])
     finally:
         con.close()
     if as_json:
         out.print_json(data=[r.as_dict() for r in results])
         return
     _print_loads(results)
+    for line in examples:
+        out.print(line, highlight=False)
+
+
+def _quarantine_examples(con: Any, load_ids: list[int | None], limit: int = 5) -> list[str]:
+    """``file:line  rule — meaning`` for the first quarantined rows of these loads."""
+    ids = [i for i in load_ids if i is not None]
+    if not ids:
+        return []
+    lang = get_settings().lang
+    rows = con.execute(
+        f"""SELECT q.source_file, q.line_number, r.rule, c.description_{lang}
+            FROM quarantine q, unnest(q.rules) AS r(rule)
+            LEFT JOIN contract_rules c ON c.rule_id = r.rule
+            WHERE q.load_id IN ({", ".join(str(int(i)) for i in ids)})
+            ORDER BY q.load_id, q.line_number LIMIT {int(limit)}"""
+    ).fetchall()
+    return [f"  {Path(f).name}:{line}  {rule} — {meaning}" for f, line, rule, meaning in rows]
 
 
 def _print_loads(results: list[Any]) -> None:
@@ -175,8 +194,8 @@ def _print_loads(results: list[Any]) -> None:
     quarantined = sum(r.rows_quarantined for r in results)
     if quarantined:
         out.print(
-            f"{quarantined:,} rows quarantined with their rules; see `lendvalue status` or "
-            "SELECT * FROM quarantine"
+            f"{quarantined:,} rows quarantined with every rule they broke (SELECT * FROM "
+            "quarantine; counts by rule: lendvalue status). First ones:"
         )
 
 

@@ -41,7 +41,9 @@ def test_bad_share_sample_quarantines_exactly_the_injected_rows(tmp_path: Path, 
     for result in results:
         assert result.rows_read == summary.rows[result.table]
         assert result.rows_quarantined == bad_per_table.get(result.table, 0)
-        assert stored[result.table] == result.rows_loaded == result.rows_read - result.rows_quarantined
+        assert (
+            stored[result.table] == result.rows_loaded == result.rows_read - result.rows_quarantined
+        )
 
 
 def test_every_rule_kind_is_injected(tmp_path: Path) -> None:

@@ -71,3 +71,19 @@ def test_status_without_a_store_says_what_to_do(tmp_path: Path) -> None:
 def test_contract_command_prints_the_document(tmp_path: Path) -> None:
     result = run("contract", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("# Data contract")
+
+
+def test_os_and_foreign_store_problems_are_one_line_too(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    under_a_file = run("ingest", str(tmp_path), "--db", str(afile / "x.duckdb"), cwd=tmp_path)
+    assert under_a_file.returncode == 4 and "Traceback" not in under_a_file.stderr
+    assert "afile" in under_a_file.stderr
+
+    import duckdb
+
+    foreign = tmp_path / "other.duckdb"
+    duckdb.connect(str(foreign)).execute("CREATE TABLE t AS SELECT 1 AS x").close()
+    status = run("status", "--db", str(foreign), cwd=tmp_path)
+    assert status.returncode == 4 and "not a lendvalue warehouse" in status.stderr
+    assert "Traceback" not in status.stderr

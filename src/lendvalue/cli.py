@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -49,13 +50,24 @@ def user_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except LendvalueError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            _error_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _error_line(f"{where}{exc.strerror or exc}")
+            raise typer.Exit(4) from None
+        except duckdb.Error as exc:
+            _error_line(f"the warehouse refused the operation: {str(exc).splitlines()[0]}")
+            raise typer.Exit(4) from None
         except KeyboardInterrupt:
             err.print("interrupted; the store is as it was before the interrupted load")
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _error_line(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
 
 
 def _db(db: Path | None) -> Path:
@@ -129,6 +141,9 @@ def ingest(
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML column/value mapping file")] = None,
     db: DbOption = None,
+    reload: Annotated[
+        bool, typer.Option("--reload", help="load files again even if already loaded")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the load results as JSON")] = False,
 ) -> None:
     """Validate and load bank files; bad rows go to quarantine with every rule they broke."""
@@ -147,7 +162,7 @@ def ingest(
                 progress.update(task, description=f"loaded {Path(result.source_file).name}")
                 results.append(result)
 
-            ingest_paths(con, paths, table=table, mapping=the_mapping, on_result=show)
+            ingest_paths(con, paths, table=table, mapping=the_mapping, force=reload, on_result=show)
         examples = _quarantine_examples(con, [r.load_id for r in results if r.status == "loaded"])
     finally:
         con.close()
@@ -180,17 +195,13 @@ def _print_loads(results: list[Any]) -> None:
     for col in ("load", "table", "file", "status", "read", "loaded", "quarantined", "replaced"):
         table.add_column(col, justify="right" if col in ("read", "loaded") else "left")
     for r in results:
-        table.add_row(
-            str(r.load_id),
-            r.table,
-            Path(r.source_file).name,
-            r.status,
-            f"{r.rows_read:,}",
-            f"{r.rows_loaded:,}",
-            f"{r.rows_quarantined:,}",
-            f"{r.rows_replaced:,}",
-        )
+        counts = (r.rows_read, r.rows_loaded, r.rows_quarantined, r.rows_replaced)
+        shown = [f"{n:,}" for n in counts] if r.status == "loaded" else ["—"] * 4
+        table.add_row(str(r.load_id or "—"), r.table, Path(r.source_file).name, r.status, *shown)
     out.print(table)
+    for r in results:
+        if r.status == "skipped":
+            out.print(f"{r.source_file}: skipped — {r.message}", highlight=False)
     quarantined = sum(r.rows_quarantined for r in results)
     if quarantined:
         out.print(
@@ -287,7 +298,7 @@ def demo(
     out.rule("1. sample portfolio")
     sample(out_dir=data_dir, customers=customers, seed=seed, bad_share=0.01, fmt="csv", as_of=None)
     out.rule("2. validated ingest")
-    ingest(paths=[data_dir], table=None, mapping=None, db=db, as_json=False)
+    ingest(paths=[data_dir], table=None, mapping=None, db=db, reload=False, as_json=False)
     out.rule("3. what the store holds")
     status(db=db, as_json=False)
 

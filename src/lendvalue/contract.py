@@ -108,6 +108,8 @@ class Code:
     code: str
     zh: str
     en: str
+    aliases: tuple[str, ...] = ()
+    """Other spellings seen in bank files (``大型企业`` for ``large``)."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +188,10 @@ class Rule:
 # --- enumerations ----------------------------------------------------------------------------
 
 SIZE_CLASSES = (
-    Code("large", "大", "large"),
-    Code("medium", "中", "medium"),
-    Code("small", "小", "small"),
-    Code("micro", "微", "micro"),
+    Code("large", "大", "large", ("大型", "大型企业")),
+    Code("medium", "中", "medium", ("中型", "中型企业")),
+    Code("small", "小", "small", ("小型", "小型企业")),
+    Code("micro", "微", "micro", ("微型", "微型企业")),
 )
 PRODUCTS = (
     Code("term_loan", "固定资产贷款", "term loan"),
@@ -229,11 +231,11 @@ COLLATERAL_TYPES = (
     Code("equity", "股权质押", "equity pledge"),
 )
 CLASSIFICATIONS = (
-    Code("normal", "正常", "pass"),
-    Code("special_mention", "关注", "special mention"),
-    Code("substandard", "次级", "substandard"),
-    Code("doubtful", "可疑", "doubtful"),
-    Code("loss", "损失", "loss"),
+    Code("normal", "正常", "pass", ("正常类",)),
+    Code("special_mention", "关注", "special mention", ("关注类",)),
+    Code("substandard", "次级", "substandard", ("次级类",)),
+    Code("doubtful", "可疑", "doubtful", ("可疑类",)),
+    Code("loss", "损失", "loss", ("损失类",)),
 )
 """五级分类, the five-category loan classification (金融资产风险分类办法, 2023)."""
 

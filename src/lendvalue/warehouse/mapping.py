@@ -103,7 +103,37 @@ def load_mapping(path: Path) -> Mapping:
                 raise MappingError(
                     f"{path}: tables.{name}.values.{contract_col}: not a column of {name}"
                 )
-    return mapping
+    return _with_enum_codes(mapping, path)
+
+
+def _with_enum_codes(mapping: Mapping, path: Path) -> Mapping:
+    """Recode targets written as a label (``固定资产贷款``) or in another case (``Normal``) become
+    the contract code; a target that is no code of the enumeration is a mapping error."""
+    tables = {}
+    for name, tm in mapping.tables.items():
+        table = TABLES_BY_NAME[name]
+        values = {}
+        for col_name, codes in tm.values.items():
+            col = table.column(col_name)
+            if not col.enum:
+                values[col_name] = codes
+                continue
+            aliases = {
+                alias.casefold(): code.code
+                for code in col.enum
+                for alias in (code.code, code.zh, code.en, *code.aliases)
+            }
+            fixed = {}
+            for bank, ours in codes.items():
+                if ours.strip().casefold() not in aliases:
+                    raise MappingError(
+                        f"{path}: tables.{name}.values.{col_name}.{bank}: {ours!r} is not a code "
+                        f"of {name}.{col_name}; expected one of {', '.join(col.enum_codes)}"
+                    )
+                fixed[bank] = aliases[ours.strip().casefold()]
+            values[col_name] = fixed
+        tables[name] = tm.model_copy(update={"values": values})
+    return mapping.model_copy(update={"tables": tables})
 
 
 def _label_stem(label: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from lendvalue.warehouse.store import table_counts
+from lendvalue.warehouse.store import scalar, table_counts
 
 
 def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[str, Any]:
@@ -44,11 +44,11 @@ def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[st
            LEFT JOIN contract_rules c ON c.rule_id = r.rule
            GROUP BY ALL ORDER BY q.table_name, n DESC, r.rule"""
     ).fetchall()
-    unreconciled = con.execute(
+    unreconciled = scalar(
+        con,
         "SELECT count(*) FROM loads WHERE status = 'loaded' "
-        "AND rows_read <> rows_loaded + rows_quarantined"
-    ).fetchone()
-    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()
+        "AND rows_read <> rows_loaded + rows_quarantined",
+    )
     return {
         "tables": table_counts(con),
         "loads": [dict(zip(load_cols, row, strict=True)) for row in loads],
@@ -56,6 +56,6 @@ def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[st
             {"table": t, "rule": rule, "rows": int(n), "zh": zh, "en": en}
             for t, rule, n, zh, en in by_rule
         ],
-        "quarantined_rows": int(quarantined[0]) if quarantined else 0,
-        "reconciled": bool(unreconciled is not None and unreconciled[0] == 0),
+        "quarantined_rows": int(scalar(con, "SELECT count(*) FROM quarantine")),
+        "reconciled": unreconciled == 0,
     }

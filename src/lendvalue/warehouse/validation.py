@@ -1,8 +1,8 @@
 """The data contract compiled to one set-based SQL query per input file.
 
-Given a relation of source rows (any column types) the query returns, for every row, its line
-number, its typed contract columns, the list of rule ids it breaks (empty when the row is good),
-and the row as read. No Python touches a row: DuckDB evaluates every rule vectorised.
+Given a relation of source rows (any column types) the query returns, for every row, its
+position, its typed contract columns, the rule ids it breaks (NULL when the row is good), and
+the row as read. No Python touches a row: DuckDB evaluates every rule vectorised.
 
 Semantics (the sample generator's ``--bad-share`` follows them exactly):
 
@@ -10,8 +10,9 @@ Semantics (the sample generator's ``--bad-share`` follows them exactly):
 - ``type`` fails on a non-empty value that does not parse as the column's type (a NULL does not);
 - enumerations are recoded from code / Chinese label / English label, in any letter case, and
   from the mapping file's codes, before the ``enum`` check;
-- a rule on a column whose value is NULL does not fire (only ``required`` speaks for NULLs);
-- row rules hold when their SQL condition is true or NULL;
+- a column rule on a NULL value does not fire (only ``required`` speaks for NULLs);
+- row rules hold when their SQL condition is true or NULL; they see typed values, so a value
+  that breaks ``type`` is NULL to them (an unparsable ``spread_bp`` is also a missing one);
 - ``not_future`` compares with the load date; ``reference`` looks the value up in the parent table
   already in the store; ``key.unique`` marks every copy of a key repeated within the file.
 """
@@ -48,91 +49,150 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _is_text(source_type: str) -> bool:
-    return source_type.upper().startswith("VARCHAR")
+INTEGER_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}  # fmt: skip
+FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+THOUSANDS = r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?"
+"""A number written with thousands separators, ``1,234,567.89``; other commas are not stripped."""
 
 
-def _normalized(col: Column, expr: str, source_type: str, recode: AbcMapping[str, str]) -> str:
-    """The raw value made comparable: trimmed text with empty as NULL (or a native value with NaN
-    as NULL), recoded by the mapping file and the enumeration's labels, default filled in."""
-    if _is_text(source_type):
-        out = f"NULLIF(TRIM({expr}), '')"
-    elif source_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
-        out = f"CASE WHEN isnan({expr}) THEN NULL ELSE {expr} END"
-    else:
-        out = expr
+def source_kind(source_type: str) -> str:
+    """What a source column holds: text, int, float, decimal, date, timestamp, bool or other."""
+    t = source_type.upper()
+    if t.startswith("VARCHAR"):
+        return "text"
+    if t in INTEGER_TYPES:
+        return "int"
+    if t in FLOAT_TYPES:
+        return "float"
+    if t.startswith("DECIMAL"):
+        return "decimal"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP"):
+        return "timestamp"
+    return "bool" if t == "BOOLEAN" else "other"
+
+
+def column_sql(
+    col: Column, raw: str, source_type: str, recode: AbcMapping[str, str], pre: str, norm: str
+) -> tuple[str, str, str]:
+    """``(pre, normalised, typed)`` SQL for one contract column read from ``raw``.
+
+    ``pre`` is the value trimmed once (text) or taken natively; the normalised value, written
+    over the column ``pre``, adds recoding and defaults and is what the ``required`` and ``type``
+    rules look at; the typed value, written over the column ``norm``, is what is stored. A source
+    column whose type already fits (a Parquet DOUBLE for a DOUBLE, a DATE for a DATE …) is taken
+    natively; anything else goes through its text, exactly as the same value in a CSV would.
+    """
+    kind = source_kind(source_type)
+    if not (col.enum or recode):
+        native = _native_typed(col, kind, norm)
+        if native is not None:
+            value = f"CASE WHEN isnan({raw}) THEN NULL ELSE {raw} END" if kind == "float" else raw
+            return value, pre, native
+    normalised = pre
     if col.enum or recode:
-        text = out if _is_text(source_type) else f"CAST({out} AS VARCHAR)"
-        codes = ", ".join(literal(c) for c in col.enum_codes if c not in recode)
-        pairs: dict[str, str] = {}
-        for code in col.enum or ():
-            for alias in (code.code, code.zh, code.en):
-                pairs.setdefault(alias.casefold(), code.code)
-        for bank, ours in recode.items():
-            pairs[bank.strip().casefold()] = ours
-        whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in pairs.items())
-        # labels are matched case-insensitively; an unknown value passes through to the enum rule
-        recoded = f"CASE lower({text}) {whens} ELSE {text} END"
-        # values that already are codes (the usual case) skip the recoding
-        fast = codes and _is_text(source_type)
-        out = f"CASE WHEN {expr} IN ({codes}) THEN {expr} ELSE {recoded} END" if fast else recoded
+        normalised = _recoded(col, pre, recode)
     if col.default is not None:
-        out = f"COALESCE({out}, {literal(col.default)})"
-    return out
+        normalised = f"COALESCE({normalised}, {literal(col.default)})"
+    return f"NULLIF(TRIM({_as_text(raw, kind)}), '')", normalised, _typed_from_text(col, norm)
 
 
-def _typed(col: Column, norm: str, source_type: str) -> str:
-    """The normalised value cast to the contract type; NULL where it does not parse."""
-    target = NATIVE_TYPES[col.dtype]
-    text_source = _is_text(source_type) or bool(col.enum)
+def _as_text(raw: str, kind: str) -> str:
+    """A source value as the text a CSV would hold: whole numbers without ``.0``."""
+    if kind == "text":
+        return raw
+    if kind in ("float", "decimal"):
+        number = f"CAST({raw} AS DOUBLE)"
+        whole = f"isfinite({number}) AND {number} = trunc({number}) AND abs({number}) < 1e15"
+        return (
+            f"CASE WHEN {whole} THEN CAST(CAST({number} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({raw} AS VARCHAR) END"
+        )
+    return f"CAST({raw} AS VARCHAR)"
+
+
+def _recoded(col: Column, text: str, recode: AbcMapping[str, str]) -> str:
+    """Mapping codes and the enumeration's labels (any letter case) recoded to contract codes;
+    values that already are codes skip the lookup; an unknown value passes through to the
+    ``enum`` rule; a value recoded to nothing is NULL."""
+    pairs: dict[str, str] = {}
+    for code in col.enum or ():
+        for alias in (code.code, code.zh, code.en, *code.aliases):
+            pairs.setdefault(alias.casefold(), code.code)
+    for bank, ours in recode.items():
+        pairs[bank.strip().casefold()] = ours
+    whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in pairs.items())
+    out = f"NULLIF(CASE lower({text}) {whens} ELSE {text} END, '')"
+    codes = ", ".join(literal(c) for c in col.enum_codes if c.casefold() not in recode)
+    return f"CASE WHEN {text} IN ({codes}) THEN {text} ELSE {out} END" if codes else out
+
+
+def _native_typed(col: Column, kind: str, n: str) -> str | None:
+    """The typed value straight from a native source type, or None when it must go via text."""
+    target = col.dtype
+    if target == "DOUBLE" and kind in ("int", "float", "decimal"):
+        value = f"CAST({n} AS DOUBLE)"
+        return f"CASE WHEN isfinite({value}) THEN {value} END"
+    if target == "BIGINT" and kind == "int":
+        return f"TRY_CAST({n} AS BIGINT)"
+    if target == "BIGINT" and kind in ("float", "decimal"):
+        return _integral(f"CAST({n} AS DOUBLE)")
+    if target == "DATE" and kind in ("date", "timestamp"):
+        return f"CAST({n} AS DATE)"
+    if target == "MONTH" and kind in ("date", "timestamp"):
+        return f"CAST(date_trunc('month', CAST({n} AS DATE)) AS DATE)"
+    if target == "TIMESTAMP" and kind in ("date", "timestamp"):
+        return f"CAST({n} AS TIMESTAMP)"
+    if target == "BOOLEAN" and kind == "bool":
+        return n
+    if target == "BOOLEAN" and kind == "int":
+        return f"CASE {n} WHEN 1 THEN TRUE WHEN 0 THEN FALSE END"
+    return None
+
+
+def _typed_from_text(col: Column, n: str) -> str:
+    """The normalised text parsed as the contract type; NULL where it does not parse."""
     if col.dtype == "VARCHAR":
-        return norm if text_source else f"CAST({norm} AS VARCHAR)"
-    if not text_source:
-        if col.dtype == "MONTH":
-            return f"CAST(date_trunc('month', TRY_CAST({norm} AS DATE)) AS DATE)"
-        if col.dtype == "DOUBLE":
-            value = f"TRY_CAST({norm} AS DOUBLE)"
-            return f"CASE WHEN isfinite({value}) THEN {value} END"
-        if col.dtype == "BIGINT" and source_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
-            return _integral(norm)
-        if source_type.upper() == target:
-            return norm
-        return f"TRY_CAST({norm} AS {target})"
+        return n
     if col.dtype == "DOUBLE":
-        value = f"TRY_CAST(replace({norm}, ',', '') AS DOUBLE)"
+        plain = (
+            f"CASE WHEN contains({n}, ',') THEN CASE WHEN regexp_full_match({n}, "
+            f"{literal(THOUSANDS)}) THEN replace({n}, ',', '') END ELSE {n} END"
+        )
+        value = f"TRY_CAST({plain} AS DOUBLE)"
         return f"CASE WHEN isfinite({value}) THEN {value} END"
     if col.dtype == "BIGINT":
-        return _integral(f"TRY_CAST({norm} AS DOUBLE)")
+        return _integral(f"TRY_CAST({n} AS DOUBLE)")
     if col.dtype == "BOOLEAN":
         t = ", ".join(literal(w) for w in TRUE_WORDS)
         f = ", ".join(literal(w) for w in FALSE_WORDS)
-        return (
-            f"CASE WHEN lower({norm}) IN ({t}) THEN TRUE WHEN lower({norm}) IN ({f}) THEN FALSE END"
-        )
-    if col.dtype in ("DATE", "MONTH"):
+        return f"CASE WHEN lower({n}) IN ({t}) THEN TRUE WHEN lower({n}) IN ({f}) THEN FALSE END"
+    date_formats = "['%Y/%m/%d', '%Y%m%d', '%Y.%m.%d']"
+    if col.dtype == "DATE":
+        return f"COALESCE(TRY_CAST({n} AS DATE), CAST(try_strptime({n}, {date_formats}) AS DATE))"
+    if col.dtype == "MONTH":
         value = (
-            f"COALESCE(TRY_CAST({norm} AS DATE), "
-            f"CAST(try_strptime({norm}, ['%Y/%m/%d', '%Y%m%d', '%Y.%m.%d']) AS DATE)"
-            + (
-                f", TRY_CAST({norm} || '-01' AS DATE), CAST(try_strptime({norm}, '%Y%m') AS DATE)"
-                if col.dtype == "MONTH"
-                else ""
-            )
-            + ")"
+            f"COALESCE(TRY_CAST({n} AS DATE), CAST(try_strptime({n}, {date_formats}) AS DATE), "
+            f"TRY_CAST({n} || '-01' AS DATE), CAST(try_strptime({n}, ['%Y%m', '%Y/%m']) AS DATE))"
         )
-        return f"CAST(date_trunc('month', {value}) AS DATE)" if col.dtype == "MONTH" else value
+        return f"CAST(date_trunc('month', {value}) AS DATE)"
     if col.dtype == "TIMESTAMP":
-        return (
-            f"COALESCE(TRY_CAST({norm} AS TIMESTAMP), "
-            f"try_strptime({norm}, ['%Y/%m/%d %H:%M:%S', '%Y%m%d %H:%M:%S', '%Y/%m/%d']))"
-        )
+        formats = "['%Y/%m/%d %H:%M:%S', '%Y%m%d %H:%M:%S', '%Y/%m/%d', '%Y%m%d', '%Y.%m.%d']"
+        return f"COALESCE(TRY_CAST({n} AS TIMESTAMP), try_strptime({n}, {formats}))"
     raise AssertionError(f"unhandled contract type {col.dtype}")
 
 
 def _integral(number: str) -> str:
     """A number as BIGINT when it is whole (``12`` or ``12.0``), else NULL: DuckDB's own cast
     would round ``12.5`` to 13 and so change the data silently."""
-    return f"CASE WHEN {number} = trunc({number}) THEN CAST({number} AS BIGINT) END"
+    return (
+        f"CASE WHEN isfinite({number}) AND {number} = trunc({number}) "
+        f"THEN TRY_CAST({number} AS BIGINT) END"
+    )
 
 
 def uscc_valid_sql(expr: str) -> str:
@@ -188,9 +248,10 @@ def _violation(col: Column, kind: str, typed: str, norm: str, load_date: dt.date
     if kind == "industry":
         return f"NOT {industry_valid_sql(typed)}"
     if kind == "not_future":
-        bound = "DATE" if col.dtype in ("DATE", "MONTH") else "TIMESTAMP"
-        limit = load_date.isoformat() if bound == "DATE" else f"{load_date.isoformat()} 23:59:59"
-        return f"{typed} > {bound} '{limit}'"
+        if col.dtype in ("DATE", "MONTH"):
+            return f"{typed} > DATE '{load_date.isoformat()}'"
+        next_day = load_date + dt.timedelta(days=1)
+        return f"{typed} >= TIMESTAMP '{next_day.isoformat()}'"
     if kind == "reference":
         return f"{typed} IS NOT NULL AND {quote('ref$' + col.name)} IS NULL"
     raise AssertionError(f"unhandled rule kind {kind}")
@@ -206,38 +267,38 @@ def checked_query(
 ) -> str:
     """The validation query for one source: every rule that looks at one row alone.
 
-    The query only projects, so DuckDB keeps the file's row order and the ``rowid`` of the table
-    it is materialised into is the row's position in the file (DuckDB, "Order preservation").
     Rules that look across rows or tables — ``reference`` and ``key.unique`` — run afterwards on
-    that table (:func:`cross_row_rules`).
+    the materialised result (:func:`cross_row_rules`).
 
     Parameters
     ----------
     table : the contract table the source holds.
-    source_sql : a FROM-able SQL expression of the source rows, aliased ``s`` by the query.
-    source_types : source column -> its DuckDB type.
+    source_sql : a FROM-able SQL expression of the source rows with their position ``__lv_pos``.
+    source_types : source column -> its DuckDB type (without ``__lv_pos``).
     columns : contract column -> source column, for the contract columns present.
     recodes : contract column -> {bank value: contract value} from the mapping file.
     load_date : the date ``not_future`` compares with.
 
     Returns
     -------
-    SQL producing every contract column typed, ``_rules`` (the sorted ids of the rules the row
-    breaks; NULL for a good row), ``_h`` (a hash of the complete key) and ``_raw`` (the row as
-    read, a struct of the source columns, for rows that break a rule).
+    SQL producing ``_pos`` (the row's 0-based position in the file), every contract column typed,
+    ``_rules`` (the sorted ids of the rules the row breaks; NULL for a good row), ``_h`` (a hash
+    of the complete key) and ``_raw`` (the row as read, as JSON, for rows that break a rule).
     """
-    norm_cols, typed_cols = [], []
+    pre_cols, norm_cols, typed_cols = [], [], []
     broken: list[tuple[str, str]] = []  # (SQL that is TRUE when the rule is broken, rule id)
     for col in table.columns:
         src = columns.get(col.name)
-        n = quote("n$" + col.name)
+        p, n = quote("p$" + col.name), quote("n$" + col.name)
         if src is None:
+            pre_expr = "NULL"
             norm_expr = literal(col.default) if col.default is not None else "NULL"
             typed_expr = f"CAST({norm_expr} AS {NATIVE_TYPES[col.dtype]})"
         else:
-            src_type = source_types[src]
-            norm_expr = _normalized(col, quote("r$" + src), src_type, recodes.get(col.name, {}))
-            typed_expr = _typed(col, n, src_type)
+            raw = quote("r$" + src)
+            recode = {k.strip().casefold(): v for k, v in recodes.get(col.name, {}).items()}
+            pre_expr, norm_expr, typed_expr = column_sql(col, raw, source_types[src], recode, p, n)
+        pre_cols.append(f"{pre_expr} AS {p}")
         norm_cols.append(f"{norm_expr} AS {n}")
         typed_cols.append(f"{typed_expr} AS {quote(col.name)}")
         for rule in column_rules(table, col):
@@ -259,25 +320,29 @@ def checked_query(
     raw_names = ", ".join(quote("r$" + c) for c in source_types)
     # the rule list and the row as read are built only for rows that break something
     return f"""
-SELECT {names},
+SELECT _pos, {names},
        CASE WHEN _bad THEN list_sort(list_filter([{cases}], lambda x: x IS NOT NULL)) END AS _rules,
        CASE WHEN {complete_key} THEN hash({key}) END AS _h,
        CASE WHEN _bad THEN {_row_json(source_types)} END AS _raw
 FROM (
     SELECT *, {any_broken} AS _bad
     FROM (
-        SELECT {raw_names}, {norm_names}, {", ".join(typed_cols)}
+        SELECT _pos, {raw_names}, {norm_names}, {", ".join(typed_cols)}
         FROM (
-            SELECT {raw_names}, {", ".join(norm_cols)}
-            FROM (SELECT {_raw_columns(source_types)} FROM {source_sql} s)
+            SELECT _pos, {raw_names}, {", ".join(norm_cols)}
+            FROM (
+                SELECT _pos, {raw_names}, {", ".join(pre_cols)}
+                FROM ({_raw_columns(source_sql, source_types)})
+            )
         )
     )
 )
 """
 
 
-def _raw_columns(source_types: AbcMapping[str, str]) -> str:
-    return ", ".join(f"s.{quote(c)} AS {quote('r$' + c)}" for c in source_types)
+def _raw_columns(source_sql: str, source_types: AbcMapping[str, str]) -> str:
+    cols = ", ".join(f"s.{quote(c)} AS {quote('r$' + c)}" for c in source_types)
+    return f"SELECT s.__lv_pos AS _pos, {cols} FROM {source_sql} s"
 
 
 def _row_json(source_types: AbcMapping[str, str]) -> str:
@@ -290,16 +355,16 @@ def _row_json(source_types: AbcMapping[str, str]) -> str:
 
 
 def raw_rows_sql(source_sql: str, source_types: AbcMapping[str, str]) -> str:
-    """Each source row as read, as JSON ``_raw``, in file order."""
+    """Each source row as read, as JSON ``_raw``, with its position ``_pos``."""
     return (
-        f"SELECT {_row_json(source_types)} AS _raw "
-        f"FROM (SELECT {_raw_columns(source_types)} FROM {source_sql} s)"
+        f"SELECT _pos, {_row_json(source_types)} AS _raw "
+        f"FROM ({_raw_columns(source_sql, source_types)})"
     )
 
 
 def cross_row_rules(table: Table, checked: str) -> str:
     """SQL listing ``(_pos, rule)`` for the rules that compare a row with others, over the
-    materialised result ``checked`` of :func:`checked_query` (``_pos`` is its ``rowid``).
+    materialised result ``checked`` of :func:`checked_query`.
 
     ``reference``: a non-null value absent from the parent table already in the store.
     ``key.unique``: every copy of a complete key that occurs more than once; candidates come from
@@ -311,14 +376,14 @@ def cross_row_rules(table: Table, checked: str) -> str:
             parent, pcol = col.references
             c = quote(col.name)
             parts.append(
-                f"SELECT rowid AS _pos, {literal(f'{table.name}.{col.name}.reference')} AS rule "
+                f"SELECT _pos, {literal(f'{table.name}.{col.name}.reference')} AS rule "
                 f"FROM {checked} WHERE {c} IS NOT NULL AND {c} NOT IN "
                 f"(SELECT {quote(pcol)} FROM {quote(parent)} WHERE {quote(pcol)} IS NOT NULL)"
             )
     keys = ", ".join(quote(k) for k in table.key)
     parts.append(
         f"""SELECT _pos, {literal(table.name + ".key.unique")} AS rule FROM (
-                SELECT rowid AS _pos, count(*) OVER (PARTITION BY {keys}) AS copies
+                SELECT _pos, count(*) OVER (PARTITION BY {keys}) AS copies
                 FROM {checked}
                 WHERE _h IN (SELECT _h FROM {checked} WHERE _h IS NOT NULL
                              GROUP BY _h HAVING count(*) > 1)

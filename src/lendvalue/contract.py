@@ -728,10 +728,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _labels(code: Code) -> str:
+    return "、".join(dict.fromkeys((code.zh, *code.aliases)))
+
+
 def _column_rules_text(col: Column) -> str:
     parts = []
     if col.enum:
-        parts.append("one of " + ", ".join(f"`{c.code}` ({c.zh})" for c in col.enum))
+        parts.append("one of " + ", ".join(f"`{c.code}` ({_labels(c)})" for c in col.enum))
     if col.min is not None or col.max is not None:
         lo = "−∞" if col.min is None else f"{col.min:g}"
         hi = "∞" if col.max is None else f"{col.max:g}"

@@ -162,7 +162,16 @@ def ingest(
                 progress.update(task, description=f"loaded {Path(result.source_file).name}")
                 results.append(result)
 
-            ingest_paths(con, paths, table=table, mapping=the_mapping, force=reload, on_result=show)
+            try:
+                ingest_paths(
+                    con, paths, table=table, mapping=the_mapping, force=reload, on_result=show
+                )
+            except LendvalueError:
+                if results and not as_json:
+                    progress.stop()
+                    out.print("committed before the error (re-running skips these):")
+                    _print_loads(results)
+                raise
         examples = _quarantine_examples(con, [r.load_id for r in results if r.status == "loaded"])
     finally:
         con.close()
@@ -170,6 +179,8 @@ def ingest(
         out.print_json(data=[r.as_dict() for r in results])
         return
     _print_loads(results)
+    if examples:
+        out.print("the first ones:")
     for line in examples:
         out.print(line, highlight=False)
 
@@ -206,7 +217,7 @@ def _print_loads(results: list[Any]) -> None:
     if quarantined:
         out.print(
             f"{quarantined:,} rows quarantined with every rule they broke (SELECT * FROM "
-            "quarantine; counts by rule: lendvalue status). First ones:"
+            "quarantine; counts by rule: lendvalue status)"
         )
 
 

@@ -226,7 +226,8 @@ def industry_valid_sql(expr: str) -> str:
 
 
 def _violation(col: Column, kind: str, typed: str, norm: str, load_date: dt.date) -> str:
-    """SQL boolean that is TRUE when the row breaks the column rule of this ``kind``."""
+    """SQL boolean that is TRUE when the row breaks the column rule of this ``kind``
+    (``reference`` looks across tables: :func:`cross_row_rules`)."""
     if kind == "required":
         return f"{norm} IS NULL"
     if kind == "type":
@@ -252,8 +253,6 @@ def _violation(col: Column, kind: str, typed: str, norm: str, load_date: dt.date
             return f"{typed} > DATE '{load_date.isoformat()}'"
         next_day = load_date + dt.timedelta(days=1)
         return f"{typed} >= TIMESTAMP '{next_day.isoformat()}'"
-    if kind == "reference":
-        return f"{typed} IS NOT NULL AND {quote('ref$' + col.name)} IS NULL"
     raise AssertionError(f"unhandled rule kind {kind}")
 
 

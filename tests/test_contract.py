@@ -81,5 +81,6 @@ def test_public_names_match_all() -> None:
         "warehouse",
         "sample",
         "cli",
+        "models",
     }
     assert public == set(lendvalue.__all__) - {"__version__"}

@@ -14,9 +14,17 @@ from lendvalue.errors import (
     NotFittedError,
     StoreError,
 )
+from lendvalue.models import (
+    BetaGeoBetaBinomModel,
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+)
 from lendvalue.settings import Settings, get_settings
 from lendvalue.warehouse.ingest import LoadResult, ingest_paths
 from lendvalue.warehouse.mapping import Mapping, load_mapping
+from lendvalue.warehouse.rfm import rfm_summary
 from lendvalue.warehouse.status import store_status
 from lendvalue.warehouse.store import connect
 
@@ -24,15 +32,20 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TABLES",
+    "BetaGeoBetaBinomModel",
+    "BetaGeoModel",
     "ConfigError",
     "ConvergenceError",
     "DataContractError",
+    "GammaGammaModel",
     "InfeasibleError",
     "LendvalueError",
     "LoadResult",
     "Mapping",
     "MappingError",
+    "ModifiedBetaGeoModel",
     "NotFittedError",
+    "ParetoNBDModel",
     "Settings",
     "StoreError",
     "__version__",
@@ -42,5 +55,6 @@ __all__ = [
     "ingest_paths",
     "is_valid_uscc",
     "load_mapping",
+    "rfm_summary",
     "store_status",
 ]

@@ -83,3 +83,25 @@ def test_bad_arguments_say_what_is_expected() -> None:
             cdnow_log(), calibration_end="1997-09-30", holdout_end="1997-01-01",
             customer_col="customer", date_col="date", amount_col="dollars", product_line_col=None,
         )  # fmt: skip
+
+
+def test_transaction_grain_counts_each_timestamp() -> None:
+    log = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "B"],
+            "ts": pd.to_datetime(
+                ["2024-01-01 09:00", "2024-01-01 15:00", "2024-01-08 09:00", "2024-01-05 12:00"]
+            ),
+            "amount": [10.0, 20.0, 30.0, 5.0],
+        }
+    )
+    by_day = rfm_summary(log, calibration_end="2024-01-14", time_unit="day", product_line_col=None)
+    by_event = rfm_summary(
+        log, calibration_end="2024-01-14", time_unit="day", product_line_col=None,
+        grain="transaction",
+    )  # fmt: skip
+    a_day, a_event = by_day.iloc[0], by_event.iloc[0]
+    assert (a_day["frequency"], a_event["frequency"]) == (1, 2)
+    assert a_day["recency"] == 7 and a_event["recency"] == pytest.approx(7.0)
+    assert a_day["T"] == 13 and a_event["T"] == pytest.approx(14 - 9 / 24)
+    assert a_day["monetary_value"] == 30 and a_event["monetary_value"] == pytest.approx(25)

@@ -114,6 +114,10 @@ class BaseModel:
     def _loglik_grad(self, p: Params, d: dict[str, Array]) -> dict[str, Array]:
         raise NotImplementedError  # pragma: no cover - every model defines it
 
+    def _loglik_and_grad(self, p: Params, d: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
+        """Both at once; a model whose math shares work between them overrides this."""
+        return self._loglik(p, d), self._loglik_grad(p, d)
+
     def _check_rows(self, d: dict[str, Array]) -> list[tuple[str, npt.NDArray[np.bool_]]]:
         """Cross-column rules: (rule text, rows that break it)."""
         return []
@@ -271,20 +275,19 @@ class BaseModel:
         """Negative weighted log-likelihood (plus penalty) and its gradient in φ."""
         base, coefs = self._from_phi(phi)
         p = self._per_customer(base, coefs, d)
-        ll = self._loglik(p, d)
-        grads = self._loglik_grad(p, d)
-        value = -float(np.dot(w, ll)) + self._penalty_value(base)
+        ll, grads = self._loglik_and_grad(p, d)
+        value = -_wsum(w, ll) + self._penalty_value(base)
         g = np.empty(len(phi))
         for i, name in enumerate(self.param_names):
             # θ_i ∝ θ, so ∂ℓ/∂log θ = Σ_i w_i ∂ℓ_i/∂θ_i · θ_i
-            g[i] = -float(np.dot(w, grads[name] * p[name])) + 2 * self.penalty * base[name] ** 2
+            g[i] = -_wsum(w, grads[name] * p[name]) + 2 * self.penalty * base[name] ** 2
         k = len(self.param_names)
         for j, name in enumerate(self.coef_names):
             group, col = name[:-1].split("[", 1)
             total = np.zeros_like(ll)
             for pname, sign in self.covariate_links[group]:
                 total = total + grads[pname] * p[pname] * sign
-            g[k + j] = -float(np.dot(w, total * d[col]))
+            g[k + j] = -_wsum(w, total * d[col])
         if not (np.isfinite(value) and np.all(np.isfinite(g))):
             return np.inf, np.zeros_like(phi)
         return value, g
@@ -399,6 +402,12 @@ class BaseModel:
             rows.append((name, est, self.standard_errors_[name], lo, hi))
         return pd.DataFrame(rows, columns=["param", "estimate", "std_error", "lower_95", "upper_95"]
                             ).set_index("param")  # fmt: skip
+
+
+def _wsum(w: Array, x: Array) -> float:
+    """Σ w·x without BLAS: OpenBLAS's threads contend with the models' own worker threads
+    (measured: 50 ms instead of 0.3 ms per call on 500k rows)."""
+    return float(np.einsum("i,i->", w, np.broadcast_to(x, w.shape)))
 
 
 def collapse(d: dict[str, Array], w: Array) -> tuple[dict[str, Array], Array]:

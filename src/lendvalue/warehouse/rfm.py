@@ -17,6 +17,11 @@ and over the holdout (``calibration_end`` < day ≤ ``holdout_end``) ``frequency
 ``monetary_value_holdout`` and ``duration_holdout``. Times are in ``time_unit``: ``day``,
 ``week`` (7 days) or ``month`` (365.25 / 12 days). Customers first seen after
 ``calibration_end`` are not in the calibration summary.
+
+``grain="transaction"`` counts every distinct timestamp instead of every day and measures times
+to the second (T runs to the end of ``calibration_end``): a bank's settlement fees are separate
+events even on one day, and daily counting undercounts the busiest customers (on the sample
+portfolio about 2–3% of fee transactions share a day, enough to bias the purchase rate).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def rfm_summary(
     date_col: str = "ts",
     amount_col: str = "amount",
     product_line_col: str | None = "product_line",
+    grain: str = "day",
 ) -> pd.DataFrame:
     """One row per customer (and product line) with frequency, recency, T and monetary value.
 
@@ -56,11 +62,15 @@ def rfm_summary(
     by_product_line : one row per customer and product line (else per customer).
     observation_start : ignore transactions before this day (the window's start).
     customer_col, date_col, amount_col, product_line_col : column names of a frame.
+    grain : ``day`` (a day with transactions counts once; FHL 2005, lifetimes) or
+        ``transaction`` (every distinct timestamp counts; times to the second).
 
     Returns
     -------
     A frame sorted by customer (and product line); ``attrs["time_unit"]`` records the unit.
     """
+    if grain not in ("day", "transaction"):
+        raise DataContractError(f"grain must be 'day' or 'transaction', got {grain!r}")
     if time_unit not in TIME_UNIT_DAYS:
         raise DataContractError(
             f"time_unit must be one of {', '.join(TIME_UNIT_DAYS)}, got {time_unit!r}"
@@ -85,7 +95,7 @@ def rfm_summary(
                     "with customer_col, date_col, amount_col, product_line_col"
                 )
             line = by_product_line and product_line_col is not None
-            return _summary(con, "__tx", cols, cal, hold, start, time_unit, line)
+            return _summary(con, "__tx", cols, cal, hold, start, time_unit, line, grain)
         finally:
             con.close()
     cols = {
@@ -94,7 +104,9 @@ def rfm_summary(
         "amount": "amount",
         "product_line": "product_line",
     }
-    return _summary(source, "transactions", cols, cal, hold, start, time_unit, by_product_line)
+    return _summary(
+        source, "transactions", cols, cal, hold, start, time_unit, by_product_line, grain
+    )
 
 
 def _date(value: dt.date | str, name: str) -> dt.date:
@@ -116,36 +128,44 @@ def summary_sql(
     start: dt.date | None,
     time_unit: str,
     by_product_line: bool,
+    grain: str = "day",
 ) -> str:
     """The summary as one SQL statement over ``relation``."""
-    days = TIME_UNIT_DAYS[time_unit]
+    unit_seconds = TIME_UNIT_DAYS[time_unit] * 86400.0
     line_col = cols.get("product_line")
     keys = ["customer_id", "product_line"] if by_product_line and line_col else ["customer_id"]
     key_list = ", ".join(keys)
     line_expr = f", CAST({quote(line_col or '')} AS VARCHAR) AS product_line" if line_col else ""
     line_expr = line_expr if len(keys) == 2 else ""
-    end = hold or cal
-    where = f"CAST({quote(str(cols['ts']))} AS DATE) <= DATE {literal(end.isoformat())}"
+    ts = quote(str(cols["ts"]))
+    # an event is a day (FHL 2005) or a timestamp; `d` is when it happened, as a timestamp
+    event = (
+        f"CAST(CAST({ts} AS DATE) AS TIMESTAMP)" if grain == "day" else f"CAST({ts} AS TIMESTAMP)"
+    )
+    # periods end at the end of their last day; T of a day-grain summary runs to that day's start
+    cal_end = f"TIMESTAMP {literal((cal + dt.timedelta(days=1)).isoformat())}"
+    t_end = f"TIMESTAMP {literal(cal.isoformat())}" if grain == "day" else cal_end
+    end = (hold or cal) + dt.timedelta(days=1)
+    where = f"{event} < TIMESTAMP {literal(end.isoformat())}"
     if start is not None:
-        where += f" AND CAST({quote(str(cols['ts']))} AS DATE) >= DATE {literal(start.isoformat())}"
-    cal_lit = f"DATE {literal(cal.isoformat())}"
+        where += f" AND {event} >= TIMESTAMP {literal(start.isoformat())}"
     holdout_cols = ""
     holdout_join = ""
     if hold is not None:
-        hold_days = (hold - cal).days
+        hold_units = (hold - cal).days * 86400.0 / unit_seconds
         holdout_cols = f""",
        COALESCE(h.frequency_holdout, 0) AS frequency_holdout,
        COALESCE(h.monetary_value_holdout, 0.0) AS monetary_value_holdout,
-       {hold_days / days!r} AS duration_holdout"""
+       {hold_units!r} AS duration_holdout"""
         holdout_join = f"""
 LEFT JOIN (
     SELECT {key_list}, count(*) AS frequency_holdout, avg(amount) AS monetary_value_holdout
-    FROM days WHERE d > {cal_lit} GROUP BY {key_list}
+    FROM events WHERE d >= {cal_end} GROUP BY {key_list}
 ) h USING ({key_list})"""
     return f"""
-WITH days AS (
+WITH events AS (
     SELECT CAST({quote(str(cols["customer_id"]))} AS VARCHAR) AS customer_id{line_expr},
-           CAST({quote(str(cols["ts"]))} AS DATE) AS d,
+           {event} AS d,
            sum(CAST({quote(str(cols["amount"]))} AS DOUBLE)) AS amount
     FROM {relation}
     WHERE {where}
@@ -154,12 +174,12 @@ WITH days AS (
 cal AS (
     SELECT {key_list}, count(*) - 1 AS frequency, min(d) AS first_d, max(d) AS last_d,
            sum(amount) - arg_min(amount, d) AS repeat_amount
-    FROM days WHERE d <= {cal_lit} GROUP BY {key_list}
+    FROM events WHERE d < {cal_end} GROUP BY {key_list}
 )
 SELECT {", ".join("c." + k for k in keys)},
        CAST(c.frequency AS DOUBLE) AS frequency,
-       date_diff('day', c.first_d, c.last_d) / {days!r} AS recency,
-       date_diff('day', c.first_d, {cal_lit}) / {days!r} AS T,
+       (epoch(c.last_d) - epoch(c.first_d)) / {unit_seconds!r} AS recency,
+       (epoch({t_end}) - epoch(c.first_d)) / {unit_seconds!r} AS T,
        CASE WHEN c.frequency > 0 THEN c.repeat_amount / c.frequency ELSE 0.0 END
            AS monetary_value{holdout_cols}
 FROM cal c{holdout_join}
@@ -176,8 +196,9 @@ def _summary(
     start: dt.date | None,
     time_unit: str,
     by_product_line: bool,
+    grain: str,
 ) -> pd.DataFrame:
-    sql = summary_sql(relation, cols, cal, hold, start, time_unit, by_product_line)
+    sql = summary_sql(relation, cols, cal, hold, start, time_unit, by_product_line, grain)
     try:
         frame = con.execute(sql).df()
     except duckdb.Error as exc:

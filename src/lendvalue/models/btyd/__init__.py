@@ -1,0 +1,1 @@
+"""Repeat-transaction ("buy till you die") models for fee-earning services."""

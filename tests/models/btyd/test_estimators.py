@@ -182,3 +182,23 @@ def test_diagnostics_are_data(bgnbd: BetaGeoModel) -> None:
     )
     grid = p_alive_grid(bgnbd, T=38.86)
     assert ((grid.to_numpy() >= 0) & (grid.to_numpy() <= 1)).all()
+
+
+def test_a_pareto_dropout_covariate_is_recovered_within_its_interval() -> None:
+    """Pareto/NBD customers whose dropout rate is scaled by exp(δ z): β_i = β exp(−δ z)."""
+    rng = np.random.default_rng(8)
+    n, delta = 20_000, 0.8
+    z = rng.integers(0, 2, n).astype(float)
+    lam = rng.gamma(0.7, 1 / 5.0, n)
+    mu = rng.gamma(1.0, 1 / (12.0 * np.exp(-delta * z)))
+    T = rng.uniform(20, 104, n)
+    alive_for = np.minimum(rng.exponential(1 / mu), T)
+    x = rng.poisson(lam * alive_for)
+    t_x = np.where(x > 0, alive_for * rng.beta(np.maximum(x, 1), 1.0), 0.0)
+    data = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "z": z})
+    model = ParetoNBDModel(covariates={"dropout": ["z"]}).fit(data)
+    est, se = model.params_["dropout[z]"], model.standard_errors_["dropout[z]"]
+    assert abs(est - delta) < 2.58 * se, (est, se)
+    leaving = model.p_alive(data.head(200).assign(z=1.0))
+    staying = model.p_alive(data.head(200).assign(z=0.0))
+    assert (leaving <= staying + 1e-12).all()

@@ -288,7 +288,7 @@ def paretonbd_p_alive(
         Probabilities in [0, 1], in the broadcast shape of the inputs.
     """
     params, data, shape = _flatten((r, alpha, s, beta), (x, t_x, T))
-    lam, _, _ = _log_odds_dead(*params, *data, with_grad=False)
+    lam = _log_odds(*params, *data)
     return np.asarray(expit(-lam)).reshape(shape)
 
 
@@ -363,7 +363,7 @@ def paretonbd_conditional_expected_transactions(
     params, data, shape = _flatten((r, alpha, s, beta), (x, t_x, T, t))
     r_, a_, s_, b_ = params
     x_, tx_, T_, t_ = data
-    lam, _, _ = _log_odds_dead(r_, a_, s_, b_, x_, tx_, T_, with_grad=False)
+    lam = _log_odds(r_, a_, s_, b_, x_, tx_, T_)
     rate = (r_ + x_) / (a_ + T_) * (b_ + T_)
     out = expit(-lam) * rate * _one_minus_exp_over(s_ - 1.0, np.log1p(t_ / (b_ + T_)))
     return np.asarray(out, dtype=np.float64).reshape(shape)
@@ -407,7 +407,7 @@ def paretonbd_prob_n_transactions(
                                    (r, alpha, s, beta, t, n)))  # fmt: skip
     shape = arrays[0].shape
     r_, a_, s_, b_, t_, n_ = (np.ascontiguousarray(v).ravel() for v in arrays)
-    log_count = gammaln(r_ + n_) - gammaln(r_) - gammaln(n_ + 1.0)
+    log_count = _log_rising(r_, n_) - gammaln(n_ + 1.0)
     with np.errstate(divide="ignore"):
         alive = (
             log_count - r_ * np.log1p(t_ / a_) + xlogy(n_, t_ / (a_ + t_)) - s_ * np.log1p(t_ / b_)
@@ -467,7 +467,7 @@ def paretonbd_discounted_expected_transactions(
     params, data, shape = _flatten((r, alpha, s, beta), (x, t_x, T, delta))
     r_, a_, s_, b_ = params
     x_, tx_, T_, d_ = data
-    lam, _, _ = _log_odds_dead(r_, a_, s_, b_, x_, tx_, T_, with_grad=False)
+    lam = _log_odds(r_, a_, s_, b_, x_, tx_, T_)
     s_full = np.broadcast_to(s_, d_.shape)
     kappa = d_ * (b_ + T_)
     log_dert = (
@@ -501,27 +501,19 @@ def _loglik_core(
     terms (e.g. :math:`r \\log(1 + T/\\alpha)` for a large :math:`r` and a tiny
     :math:`\\alpha`).
     """
-    lam, dead_rel, lam_grad = _log_odds_dead(r, a, s, b, x, t_x, T, with_grad=with_grad)
-    scalar = r.ndim == 0 and a.ndim == 0 and s.ndim == 0 and b.ndim == 0
-    # terms in x alone, once per distinct x when the parameters are scalars
-    if scalar:
-        codes, xs = pd.factorize(x)
-        xs = np.asarray(xs, dtype=np.float64)
-        lg = _log_rising(r, xs)[codes]
-    else:
-        lg = _log_rising(r, x)
-    alive = lg - r * np.log1p(T / a) - x * np.log(a + T) - s * np.log1p(T / b)
-    with np.errstate(invalid="ignore"):
-        dead = lg - r * np.log1p(t_x / a) - xlogy(x, a + t_x) - s * np.log1p(t_x / b) + dead_rel
+    c = _customer_terms(r, a, s, b, x, t_x, T, with_grad=with_grad)
+    lam, dead_rel, lam_grad = _log_odds_dead(r, s, x, t_x, T, c, with_grad=with_grad)
+    lg = c["log_rising"]
+    alive = lg - r * c["l1p_a_T"] - x * c["log_a_T"] - s * c["l1p_b_T"]
+    dead = lg - r * c["l1p_a_tx"] - x * c["log_a_tx"] - s * c["l1p_b_tx"] + dead_rel
     ll = np.asarray(np.logaddexp(alive, dead), dtype=np.float64)
     if not with_grad:
         return ll, None
     assert lam_grad is not None
     w = expit(lam)
-    dg = _digamma_rising(r, xs)[codes] if scalar else _digamma_rising(r, x)
-    d_r = dg - np.log1p(T / a) + w * lam_grad[0]
+    d_r = c["digamma_rising"] - c["l1p_a_T"] + w * lam_grad[0]
     d_a = r * T / (a * (a + T)) - x / (a + T) + w * lam_grad[1]
-    d_s = -np.log1p(T / b) + w * lam_grad[2]
+    d_s = -c["l1p_b_T"] + w * lam_grad[2]
     d_b = s * T / (b * (b + T)) + w * lam_grad[3]
     g_r, g_a, g_s, g_b = (
         np.asarray(np.broadcast_to(g, ll.shape), dtype=np.float64) for g in (d_r, d_a, d_s, d_b)
@@ -529,7 +521,7 @@ def _loglik_core(
     return ll, (g_r, g_a, g_s, g_b)
 
 
-def _log_odds_dead(
+def _log_odds(
     r: FloatArray,
     a: FloatArray,
     s: FloatArray,
@@ -537,6 +529,19 @@ def _log_odds_dead(
     x: FloatArray,
     t_x: FloatArray,
     T: FloatArray,
+) -> FloatArray:
+    """:math:`\\lambda` of :func:`_log_odds_dead` alone (predictions)."""
+    c = _customer_terms(r, a, s, b, x, t_x, T, with_grad=False)
+    return _log_odds_dead(r, s, x, t_x, T, c, with_grad=False)[0]
+
+
+def _log_odds_dead(
+    r: FloatArray,
+    s: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    c: dict[str, FloatArray],
     *,
     with_grad: bool,
 ) -> tuple[FloatArray, FloatArray, list[FloatArray] | None]:
@@ -552,57 +557,118 @@ def _log_odds_dead(
         \\qquad \\lambda = K(t_x) + \\log(1 - e^{K(T) - K(t_x)}).
 
     Also returns :math:`\\log(s (J(t_x) - J(T)) (\\alpha+t_x)^{r+x} (\\beta+t_x)^s)`, the
-    dead part normalised at ``t_x``. Both are ``-inf`` when ``t_x = T``.
+    dead part normalised at ``t_x``. Both are ``-inf`` when ``t_x = T``. ``c`` holds the
+    per-customer terms of :func:`_customer_terms`.
     """
-    n = x.size
-    scalar = r.ndim == 0 and a.ndim == 0 and s.ndim == 0 and b.ndim == 0
-    xx = np.concatenate([x, x])
-    tt = np.concatenate([t_x, T])
-    if scalar:
-        # J~ depends on (x, t) only: compute it once per distinct pair
-        cx, ux = pd.factorize(xx)
-        ct, ut = pd.factorize(tt)
-        n_t = max(ut.size, 1)
-        inverse, ukey = pd.factorize(cx.astype(np.int64) * n_t + ct)
-        ux_k = np.asarray(ux, dtype=np.float64)[ukey // n_t]
-        ut_k = np.asarray(ut, dtype=np.float64)[ukey % n_t]
-        lj_u, dj_u = _log_jtilde_model(r, a, s, b, ux_k, ut_k, with_grad=with_grad)
-        lj = lj_u[inverse]
-        dj = [d[inverse] for d in dj_u] if dj_u is not None else None
-    else:
-        r, a, s, b = (np.concatenate([v, v]) for v in (r, a, s, b))
-        lj, dj = _log_jtilde_model(r, a, s, b, xx, tt, with_grad=with_grad)
-
-    TT = np.concatenate([T, T])
-    gap = TT - tt
-    alpha_t = a + tt
-    beta_t = b + tt
-    ax = r + xx
-    k_rel = np.broadcast_to(np.log(s) + lj - np.log(beta_t), (2 * n,))
-    k = k_rel + ax * np.log1p(gap / alpha_t) + s * np.log1p(gap / beta_t)
-    k = np.broadcast_to(k, (2 * n,))
-    diff = np.minimum(k[n:] - k[:n], 0.0)
+    log_s = np.log(s)
+    ax = r + x
+    gap = T - t_x
+    a_tx, b_tx = c["a_tx"], c["b_tx"]
+    g_a = np.log1p(gap / a_tx)  # log((alpha + T) / (alpha + t_x))
+    g_b = np.log1p(gap / b_tx)
+    k2 = log_s + c["lj_T"] - c["log_b_T"]
+    k1_rel = log_s + c["lj_tx"] - c["log_b_tx"]
+    k1 = k1_rel + ax * g_a + s * g_b
+    diff = np.minimum(k2 - k1, 0.0)
     no_window = t_x >= T
     with np.errstate(divide="ignore", invalid="ignore"):
-        tail = _log1mexp(diff)
-        lam = np.where(no_window, -np.inf, k[:n] + tail)
-        dead_rel = np.where(no_window, -np.inf, k_rel[:n] + tail)
+        tail = np.where(no_window, -np.inf, _log1mexp(diff))
+    lam = np.asarray(k1 + tail, dtype=np.float64)
+    dead_rel = np.asarray(k1_rel + tail, dtype=np.float64)
     if not with_grad:
-        return np.asarray(lam, dtype=np.float64), np.asarray(dead_rel, dtype=np.float64), None
-    assert dj is not None
-    dk_r = dj[0] + np.log1p(gap / alpha_t)
-    dk_a = dj[1] - ax * gap / (alpha_t * (a + TT))
-    dk_s = 1.0 / s + dj[2] + np.log1p(gap / beta_t)
-    dk_b = dj[3] - s * gap / (beta_t * (b + TT)) - 1.0 / beta_t
+        return lam, dead_rel, None
+    a_T, b_T = c["a_tx"] + gap, c["b_tx"] + gap
+    dk1 = (
+        c["dlj_tx_r"] + g_a,
+        c["dlj_tx_a"] - ax * gap / (a_tx * a_T),
+        c["dlj_tx_s"] + g_b,
+        c["dlj_tx_b"] - s * gap / (b_tx * b_T) - 1.0 / b_tx,
+    )
+    dk2 = (c["dlj_T_r"], c["dlj_T_a"], c["dlj_T_s"], c["dlj_T_b"] - 1.0 / b_T)
     rho = np.exp(diff)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(no_window, 0.0, 1.0 / -np.expm1(diff))
     grads = []
-    for dk in (dk_r, dk_a, dk_s, dk_b):
-        dk = np.broadcast_to(dk, (2 * n,))
-        g = np.where(no_window, 0.0, (dk[:n] - rho * dk[n:]) * inv)
+    for j in range(4):
+        g = np.where(no_window, 0.0, (dk1[j] - rho * dk2[j]) * inv)
+        if j == 2:
+            g = g + 1.0 / s
         grads.append(np.asarray(g, dtype=np.float64))
-    return np.asarray(lam, dtype=np.float64), np.asarray(dead_rel, dtype=np.float64), grads
+    return lam, dead_rel, grads
+
+
+def _customer_terms(
+    r: FloatArray,
+    a: FloatArray,
+    s: FloatArray,
+    b: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    *,
+    with_grad: bool,
+) -> dict[str, FloatArray]:
+    """Per-customer building blocks: :math:`\\log\\tilde J` at ``t_x`` and ``T`` (and its
+    gradient), :math:`\\log(\\alpha+t)`, :math:`\\log(1+t/\\alpha)` and the same in
+    :math:`\\beta` at both times, and :math:`\\log\\Gamma(r+x)/\\Gamma(r)` (and its
+    derivative).
+
+    With scalar parameters each is computed once per distinct value and gathered: terms in ``t``
+    once per distinct time, terms in ``x`` once per distinct count, :math:`\\tilde J` on the grid
+    of distinct counts times distinct times when that grid is no larger than the data (daily or
+    weekly data), else once per distinct ``(x, t)`` pair.
+    """
+    n = x.size
+    names = ("r", "a", "s", "b")
+    out: dict[str, FloatArray] = {"a_tx": np.asarray(a + t_x), "b_tx": np.asarray(b + t_x)}
+    if r.ndim == 0 and a.ndim == 0 and s.ndim == 0 and b.ndim == 0:
+        cx, ux_idx = pd.factorize(x)
+        ct, ut_idx = pd.factorize(np.concatenate([t_x, T]))
+        ux = np.asarray(ux_idx, dtype=np.float64)
+        ut = np.asarray(ut_idx, dtype=np.float64)
+        n_t = ut.size
+        c1, c2 = ct[:n], ct[n:]
+        if ux.size * n_t <= 2 * n:
+            grid_x, grid_t = np.repeat(ux, n_t), np.tile(ut, ux.size)
+            k1, k2 = cx * n_t + c1, cx * n_t + c2
+        else:
+            key = np.concatenate([cx, cx]).astype(np.int64) * n_t + ct
+            inverse, ukey = pd.factorize(key)
+            grid_x, grid_t = ux[ukey // n_t], ut[ukey % n_t]
+            k1, k2 = inverse[:n], inverse[n:]
+        lj, dj = _log_jtilde_model(r, a, s, b, grid_x, grid_t, with_grad=with_grad)
+        out["lj_tx"], out["lj_T"] = lj[k1], lj[k2]
+        if dj is not None:
+            for name, d in zip(names, dj, strict=True):
+                out[f"dlj_tx_{name}"], out[f"dlj_T_{name}"] = d[k1], d[k2]
+        tables = {
+            "log_a": np.log(a + ut),
+            "log_b": np.log(b + ut),
+            "l1p_a": np.log1p(ut / a),
+            "l1p_b": np.log1p(ut / b),
+        }
+        for name, tab in tables.items():
+            out[f"{name}_tx"], out[f"{name}_T"] = tab[c1], tab[c2]
+        out["log_rising"] = _log_rising(r, ux)[cx]
+        if with_grad:
+            out["digamma_rising"] = _digamma_rising(r, ux)[cx]
+        return out
+    rr, aa, ss, bb = (np.concatenate([v, v]) for v in (r, a, s, b))
+    tt = np.concatenate([t_x, T])
+    lj, dj = _log_jtilde_model(rr, aa, ss, bb, np.concatenate([x, x]), tt, with_grad=with_grad)
+    out["lj_tx"], out["lj_T"] = lj[:n], lj[n:]
+    if dj is not None:
+        for name, d in zip(names, dj, strict=True):
+            out[f"dlj_tx_{name}"], out[f"dlj_T_{name}"] = d[:n], d[n:]
+    for t, suffix in ((t_x, "tx"), (T, "T")):
+        out[f"log_a_{suffix}"] = np.log(a + t)
+        out[f"log_b_{suffix}"] = np.log(b + t)
+        out[f"l1p_a_{suffix}"] = np.log1p(t / a)
+        out[f"l1p_b_{suffix}"] = np.log1p(t / b)
+    out["log_rising"] = _log_rising(r, x)
+    if with_grad:
+        out["digamma_rising"] = _digamma_rising(r, x)
+    return out
 
 
 def _log_jtilde_model(

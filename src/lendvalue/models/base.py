@@ -26,6 +26,7 @@ rises: ``s = -1``).
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import hashlib
 import json
@@ -70,7 +71,7 @@ def finite(name: str) -> ColumnCheck:
     return ColumnCheck(name, "finite", np.isfinite)
 
 
-class BaseModel:
+class BaseModel(abc.ABC):
     """Maximum-likelihood estimator with weights, covariates and asymptotic uncertainty.
 
     Subclasses declare ``param_names``, ``columns`` (checks), optionally ``covariate_links``
@@ -108,11 +109,13 @@ class BaseModel:
 
     # -- the model's part --------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _loglik(self, p: Params, d: dict[str, Array]) -> Array:
-        raise NotImplementedError  # pragma: no cover - every model defines it
+        """Per-customer log-likelihood at per-customer parameters ``p``."""
 
+    @abc.abstractmethod
     def _loglik_grad(self, p: Params, d: dict[str, Array]) -> dict[str, Array]:
-        raise NotImplementedError  # pragma: no cover - every model defines it
+        """Per-customer partial derivatives of :meth:`_loglik` by parameter name."""
 
     def _loglik_and_grad(self, p: Params, d: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         """Both at once; a model whose math shares work between them overrides this."""

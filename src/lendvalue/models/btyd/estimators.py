@@ -191,6 +191,13 @@ class _ContinuousModel(BaseModel):
         return value * m
 
 
+BETA_GEO_LINKS: Mapping[str, tuple[tuple[str, int], ...]] = {
+    "purchase": (("alpha", -1),),
+    "dropout": (("a", 1), ("b", 1)),
+}
+"""CLVTools' static-covariate links for BG/NBD and MBG/NBD: α by exp(−γᵀz); a, b by exp(γᵀz)."""
+
+
 class BetaGeoModel(_ContinuousModel):
     """BG/NBD (Fader, Hardie & Lee 2005): Poisson purchasing at rate λ ~ Gamma(r, α) while
     alive; after each repeat purchase the customer leaves with probability p ~ Beta(a, b).
@@ -200,10 +207,7 @@ class BetaGeoModel(_ContinuousModel):
     """
 
     param_names = ("r", "alpha", "a", "b")
-    covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = {
-        "purchase": (("alpha", -1),),
-        "dropout": (("a", 1), ("b", 1)),
-    }
+    covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = BETA_GEO_LINKS
     _f_loglik = staticmethod(bgnbd.bgnbd_loglik)
     _f_grad = staticmethod(bgnbd.bgnbd_loglik_grad)
     _f_both = staticmethod(bgnbd.bgnbd_loglik_and_grad)
@@ -218,10 +222,7 @@ class ModifiedBetaGeoModel(_ContinuousModel):
     right after the first purchase. Covariate groups as :class:`BetaGeoModel`."""
 
     param_names = ("r", "alpha", "a", "b")
-    covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = {
-        "purchase": (("alpha", -1),),
-        "dropout": (("a", 1), ("b", 1)),
-    }
+    covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = BETA_GEO_LINKS
     _f_loglik = staticmethod(bgnbd.mbgnbd_loglik)
     _f_grad = staticmethod(bgnbd.mbgnbd_loglik_grad)
     _f_both = staticmethod(bgnbd.mbgnbd_loglik_and_grad)

@@ -30,7 +30,9 @@ import abc
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -44,6 +46,10 @@ from lendvalue.errors import ConvergenceError, DataContractError, NotFittedError
 Array = npt.NDArray[np.float64]
 Params = dict[str, Array]
 """Per-customer parameter arrays by name (scalars broadcast)."""
+
+_CHUNK = 1 << 16
+"""Rows per chunk of a likelihood evaluation with per-customer parameters."""
+_MAX_THREADS = 4
 
 
 class ColumnCheck:
@@ -83,6 +89,9 @@ class BaseModel(abc.ABC):
     columns: ClassVar[tuple[ColumnCheck, ...]]
     covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = {}
     time_unit_default: ClassVar[str] = "week"
+    warm_start_rows: ClassVar[int] = 50_000
+    """Above this many distinct rows a fit starts from a subsample's estimate (see
+    :meth:`_warm_start`)."""
 
     # fitted state
     params_: dict[str, float]
@@ -226,22 +235,26 @@ class BaseModel(abc.ABC):
         if w.shape != (n,) or not np.all(np.isfinite(w) & (w >= 0)):
             raise DataContractError(f"weights must be {n} finite values ≥ 0")
         d, w = collapse(d, w)
+        if len(w) == 0:
+            raise DataContractError(
+                f"{type(self).__name__}: nothing to fit, the data have no rows of weight > 0"
+            )
+        constant = [c for cols in self.covariates.values() for c in cols if np.ptp(d[c]) == 0]
+        if constant:
+            raise DataContractError(
+                f"{type(self).__name__}: covariate(s) {', '.join(constant)} take a single value in "
+                "these data, so their effect cannot be estimated; drop them"
+            )
         self.data_fingerprint_ = fingerprint(d, w)
         phi0 = self._to_phi(self._initial(d, w), dict.fromkeys(self.coef_names, 0.0))
-
-        def objective(phi: Array) -> tuple[float, Array]:
-            value, grad = self._negloglik(phi, d, w)
-            return value, grad
-
-        with np.errstate(all="ignore"):
-            result = optimize.minimize(
-                objective, phi0, jac=True, method="L-BFGS-B",
-                options={"maxiter": 2000, "maxfun": 5000, "ftol": 1e-13, "gtol": 1e-8},
-            )  # fmt: skip
+        chol = None
+        if len(w) > self.warm_start_rows:
+            phi0, chol = self._warm_start(d, w, phi0)
+        result = _minimize(lambda phi: self._negloglik(phi, d, w), phi0, chol)
         if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
             raise ConvergenceError(self._advice("the likelihood became non-finite"))
         phi = result.x
-        hessian = numerical_hessian(lambda x: self._negloglik(x, d, w)[1], phi)
+        hessian = numerical_hessian(lambda x: self._negloglik_grad(x, d, w), phi)
         cov_phi = _invert(hessian, self._advice)
         base, coefs = self._from_phi(phi)
         self.params_ = {**base, **coefs}
@@ -260,6 +273,28 @@ class BaseModel(abc.ABC):
         self.fitted_at_ = dt.datetime.now().isoformat(timespec="seconds")
         return self
 
+    def _warm_start(self, d: dict[str, Array], w: Array, phi0: Array) -> tuple[Array, Array | None]:
+        """Start for a large fit: the estimate on a random subsample of about
+        ``warm_start_rows`` rows, and the Cholesky factor of its observed information scaled to
+        the full data, with which the full fit is preconditioned (its Hessian is then close to
+        the identity, so L-BFGS-B needs a handful of full-data evaluations instead of dozens).
+        The subsample is a Poisson thinning of the weights, so every customer has the same
+        chance to be in it; the final estimate does not depend on it. If the subsample fit
+        fails, the full fit starts cold."""
+        share = self.warm_start_rows / len(w)
+        drawn = np.random.default_rng(0).poisson(w * share)
+        rows = drawn > 0
+        sub = {k: v[rows] for k, v in d.items()}
+        sub_w = drawn[rows] / share
+        result = _minimize(lambda phi: self._negloglik(phi, sub, sub_w), phi0, None)
+        if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
+            return phi0, None
+        hessian = numerical_hessian(lambda x: self._negloglik_grad(x, sub, sub_w), result.x)
+        try:
+            return result.x, np.asarray(np.linalg.cholesky(hessian), dtype=np.float64)
+        except np.linalg.LinAlgError:
+            return result.x, None
+
     def _to_phi(self, base: Mapping[str, float], coefs: Mapping[str, float]) -> Array:
         return np.array(
             [np.log(base[n]) for n in self.param_names] + [coefs[n] for n in self.coef_names]
@@ -276,24 +311,72 @@ class BaseModel(abc.ABC):
 
     def _negloglik(self, phi: Array, d: dict[str, Array], w: Array) -> tuple[float, Array]:
         """Negative weighted log-likelihood (plus penalty) and its gradient in φ."""
-        base, coefs = self._from_phi(phi)
-        p = self._per_customer(base, coefs, d)
-        ll, grads = self._loglik_and_grad(p, d)
-        value = -_wsum(w, ll) + self._penalty_value(base)
-        g = np.empty(len(phi))
-        for i, name in enumerate(self.param_names):
-            # θ_i ∝ θ, so ∂ℓ/∂log θ = Σ_i w_i ∂ℓ_i/∂θ_i · θ_i
-            g[i] = -_wsum(w, grads[name] * p[name]) + 2 * self.penalty * base[name] ** 2
-        k = len(self.param_names)
-        for j, name in enumerate(self.coef_names):
-            group, col = name[:-1].split("[", 1)
-            total = np.zeros_like(ll)
-            for pname, sign in self.covariate_links[group]:
-                total = total + grads[pname] * p[pname] * sign
-            g[k + j] = -_wsum(w, total * d[col])
+        value, g = self._over_chunks(phi, d, w, with_value=True)
         if not (np.isfinite(value) and np.all(np.isfinite(g))):
             return np.inf, np.zeros_like(phi)
         return value, g
+
+    def _negloglik_grad(self, phi: Array, d: dict[str, Array], w: Array) -> Array:
+        """The gradient of :meth:`_negloglik` alone (the likelihood's value is not computed)."""
+        return self._over_chunks(phi, d, w, with_value=False)[1]
+
+    def _over_chunks(
+        self, phi: Array, d: dict[str, Array], w: Array, *, with_value: bool
+    ) -> tuple[float, Array]:
+        """The weighted sums over customers. When parameters vary by customer (covariates) the
+        rows go chunk by chunk of ``_CHUNK`` to a few threads (NumPy and SciPy release the GIL
+        inside their loops; chunks are summed in order, so the result does not depend on the
+        number of threads). With scalar parameters the whole table goes to the model at once:
+        its functions then share work across rows (tables over distinct counts and times, their
+        own threads), which chunking would repeat."""
+        base, coefs = self._from_phi(phi)
+        p = self._per_customer(base, coefs, d)
+        scalar = all(v.ndim == 0 for v in p.values())
+        size = len(w) if scalar else _CHUNK
+
+        def chunk(start: int) -> tuple[float, Array]:
+            rows = slice(start, start + size)
+            dc = {k: v[rows] for k, v in d.items()}
+            pc = {k: v if v.ndim == 0 else v[rows] for k, v in p.items()}
+            if with_value:
+                ll, grads = self._loglik_and_grad(pc, dc)
+                value = -_wsum(w[rows], ll)
+            else:
+                value, grads = 0.0, self._loglik_grad(pc, dc)
+            return value, self._gradient_phi(pc, grads, dc, w[rows])
+
+        starts = range(0, len(w), max(size, 1))
+        workers = min(_max_threads(), len(starts))
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                parts = list(pool.map(chunk, starts))
+        else:
+            parts = [chunk(start) for start in starts]
+        value = sum(v for v, _ in parts) + self._penalty_value(base)
+        g = np.sum([g for _, g in parts], axis=0)
+        g[: len(self.param_names)] += [2 * self.penalty * base[n] ** 2 for n in self.param_names]
+        return float(value), g
+
+    def _gradient_phi(
+        self, p: Params, grads: Mapping[str, Array], d: dict[str, Array], w: Array
+    ) -> Array:
+        """Chain rule from per-customer partial derivatives to φ (log-parameters, then
+        coefficients), without the penalty."""
+        g = np.empty(len(self.all_param_names))
+        for i, name in enumerate(self.param_names):
+            # θ_i ∝ θ, so ∂ℓ/∂log θ = Σ_i w_i ∂ℓ_i/∂θ_i · θ_i
+            if p[name].ndim == 0:  # no covariate: one product instead of one per customer
+                g[i] = -_wsum(w, grads[name]) * float(p[name])
+            else:
+                g[i] = -_wsum(w, grads[name] * p[name])
+        k = len(self.param_names)
+        for j, name in enumerate(self.coef_names):
+            group, col = name[:-1].split("[", 1)
+            total = np.zeros_like(w)
+            for pname, sign in self.covariate_links[group]:
+                total = total + grads[pname] * p[pname] * sign
+            g[k + j] = -_wsum(w, total * d[col])
+        return g
 
     def _advice(self, what: str) -> str:
         return (
@@ -407,6 +490,15 @@ class BaseModel(abc.ABC):
                             ).set_index("param")  # fmt: skip
 
 
+def _max_threads() -> int:
+    """CPUs this process may run on, at most ``_MAX_THREADS``."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, _MAX_THREADS))
+
+
 def _wsum(w: Array, x: Array) -> float:
     """Σ w·x without BLAS: OpenBLAS's threads contend with the models' own worker threads
     (measured: 50 ms instead of 0.3 ms per call on 500k rows)."""
@@ -414,12 +506,39 @@ def _wsum(w: Array, x: Array) -> float:
 
 
 def collapse(d: dict[str, Array], w: Array) -> tuple[dict[str, Array], Array]:
-    """Identical rows merged into one with their weights summed (rows of weight 0 dropped)."""
+    """Identical rows merged into one with their weights summed (rows of weight 0 dropped),
+    in order of first appearance, so the result is deterministic.
+
+    Each column is coded by hashing (``pandas.factorize``); the codes combine into one integer
+    key per row, which is hashed once more. This is 2-3x faster than a multi-column
+    ``groupby`` (measured: 1.2 s against 2.9 s for 10M rows, 2.8M distinct); a table whose
+    distinct values would overflow a 63-bit key falls back to ``groupby``."""
     keep = w > 0
-    frame = pd.DataFrame({k: v[keep] for k, v in d.items()})
-    frame["__w"] = w[keep]
-    grouped = frame.groupby(list(d), sort=False, as_index=False)["__w"].sum()
-    return {k: grouped[k].to_numpy(np.float64) for k in d}, grouped["__w"].to_numpy(np.float64)
+    if keep.all():
+        cols, weights = d, w
+    else:
+        cols, weights = {k: v[keep] for k, v in d.items()}, w[keep]
+    codes, uniques = zip(*(pd.factorize(v, sort=False) for v in cols.values()), strict=True)
+    sizes = [max(len(u), 1) for u in uniques]
+    if float(np.prod(np.array(sizes, dtype=np.float64))) >= 2.0**62:
+        frame = pd.DataFrame(cols)
+        frame["__w"] = weights
+        grouped = frame.groupby(list(cols), sort=False, as_index=False)["__w"].sum()
+        return {k: grouped[k].to_numpy(np.float64) for k in cols}, grouped["__w"].to_numpy(
+            np.float64
+        )
+    key = np.zeros(len(weights), dtype=np.int64)
+    for code, size in zip(codes, sizes, strict=True):
+        key *= size
+        key += code
+    group, distinct = pd.factorize(key, sort=False)
+    summed = np.bincount(group, weights=weights, minlength=len(distinct)).astype(np.float64)
+    out: dict[str, Array] = {}
+    rest = np.asarray(distinct, dtype=np.int64)
+    for name, values, size in reversed(list(zip(cols, uniques, sizes, strict=True))):
+        rest, code = np.divmod(rest, size)
+        out[name] = np.asarray(values, dtype=np.float64)[code]
+    return {k: out[k] for k in cols}, summed
 
 
 def fingerprint(d: Mapping[str, Array], w: Array) -> str:
@@ -430,6 +549,29 @@ def fingerprint(d: Mapping[str, Array], w: Array) -> str:
         digest.update(np.ascontiguousarray(d[name]).tobytes())
     digest.update(np.ascontiguousarray(w).tobytes())
     return digest.hexdigest()
+
+
+def _minimize(
+    objective: Callable[[Array], tuple[float, Array]], phi0: Array, chol: Array | None
+) -> optimize.OptimizeResult:
+    """L-BFGS-B from ``phi0``. With ``chol``, a Cholesky factor ``L`` of an approximate Hessian,
+    it runs in the coordinates ``u`` with ``phi = phi0 + L^-T u``, where that Hessian is the
+    identity. The result's ``x`` and ``fun`` are in ``phi``."""
+
+    def to_phi(u: Array) -> Array:
+        return phi0 + (u if chol is None else np.linalg.solve(chol.T, u))
+
+    def in_u(u: Array) -> tuple[float, Array]:
+        value, g = objective(to_phi(u))
+        return value, (g if chol is None else np.asarray(np.linalg.solve(chol, g), np.float64))
+
+    with np.errstate(all="ignore"):
+        result = optimize.minimize(
+            in_u, np.zeros_like(phi0), jac=True, method="L-BFGS-B",
+            options={"maxiter": 2000, "maxfun": 5000, "ftol": 1e-13, "gtol": 1e-8},
+        )  # fmt: skip
+    result.x = to_phi(result.x)
+    return result
 
 
 def numerical_hessian(grad: Callable[[Array], Array], x: Array) -> Array:

@@ -18,6 +18,7 @@ from lendvalue.models import (
     ModifiedBetaGeoModel,
     ParetoNBDModel,
 )
+from lendvalue.models.base import collapse
 from lendvalue.models.btyd.diagnostics import calibration_vs_holdout, p_alive_grid, tracking
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "btyd"
@@ -98,6 +99,49 @@ def test_weights_equal_exploded_rows(cdnow: pd.DataFrame) -> None:
     for name in a.params_:
         assert a.params_[name] == pytest.approx(b.params_[name], rel=1e-6)
     assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-10)
+
+
+@pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
+def test_a_warm_started_fit_lands_where_a_cold_one_does(
+    model: type[BetaGeoModel] | type[ParetoNBDModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large fits start from a subsample's estimate and are preconditioned with its Hessian;
+    the estimate, likelihood and covariance must not depend on that."""
+    data = _simulate_with_covariate(6_000, gamma_purchase=0.5, seed=11)
+    covariates = {"purchase": ["z"]}
+    cold = model(covariates=covariates).fit(data)
+    monkeypatch.setattr(model, "warm_start_rows", 500)
+    warm = model(covariates=covariates).fit(data)
+    assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-12)
+    for name, value in cold.params_.items():
+        assert warm.params_[name] == pytest.approx(value, abs=1e-3 * cold.standard_errors_[name])
+        se = cold.standard_errors_[name]
+        assert warm.standard_errors_[name] == pytest.approx(se, rel=1e-3)
+
+
+def test_no_rows_to_fit_is_a_clear_error(cdnow: pd.DataFrame) -> None:
+    with pytest.raises(DataContractError, match="no rows of weight > 0"):
+        BetaGeoModel().fit(cdnow.head(0))
+    with pytest.raises(DataContractError, match="no rows of weight > 0"):
+        BetaGeoModel().fit(cdnow.head(3), weights=[0, 0, 0])
+
+
+def test_collapse_merges_identical_rows_in_order_of_first_appearance() -> None:
+    d = {"x": np.array([1.0, 0.0, 1.0, 2.0, 0.0, 1.0]), "t": np.array([2, 0, 2, 5, 0, 3.5])}
+    w = np.array([1.0, 2.0, 3.0, 0.0, 1.0, 0.5])
+    out, weights = collapse(d, w)
+    assert out["x"].tolist() == [1.0, 0.0, 1.0]
+    assert out["t"].tolist() == [2.0, 0.0, 3.5]
+    assert weights.tolist() == [4.0, 3.0, 0.5]  # the row of weight 0 is gone
+
+
+def test_collapse_handles_more_distinct_values_than_a_63_bit_key() -> None:
+    rng = np.random.default_rng(0)
+    d = {f"c{i}": rng.normal(size=40_000) for i in range(5)}  # 40k^5 > 2^62: groupby path
+    d = {k: np.concatenate([v, v[:10]]) for k, v in d.items()}
+    out, weights = collapse(d, np.ones(40_010))
+    assert len(weights) == 40_000 and weights[:10].tolist() == [2.0] * 10
+    np.testing.assert_array_equal(out["c3"], d["c3"][:40_000])
 
 
 def test_save_and_load_keep_everything_but_the_data(bgnbd: BetaGeoModel, tmp_path: Path) -> None:

@@ -241,6 +241,10 @@ class ParetoNBDModel(_ContinuousModel):
     (2005, JMR, eq. 2) with continuous compounding at the equivalent rate.
     """
 
+    warm_start_rows = 1_000_000
+    """Pareto/NBD evaluates its hypergeometric term once per distinct (count, time) pair, a cost
+    a subsample hardly reduces: the warm start pays off only on millions of distinct rows
+    (measured: 1M customers 6.8 s cold, 8 s warm; 10M 47 s cold, 17 s warm)."""
     param_names = ("r", "alpha", "s", "beta")
     covariate_links: ClassVar[Mapping[str, tuple[tuple[str, int], ...]]] = {
         "purchase": (("alpha", -1),),

@@ -8,11 +8,21 @@ from lendvalue.models.btyd.estimators import (
     ModifiedBetaGeoModel,
     ParetoNBDModel,
 )
+from lendvalue.models.retention import (
+    BetaDiscreteWeibullModel,
+    CoxPHModel,
+    ShiftedBetaGeoModel,
+    WeibullAFTModel,
+)
 
 __all__ = [
+    "BetaDiscreteWeibullModel",
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
+    "CoxPHModel",
     "GammaGammaModel",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
+    "ShiftedBetaGeoModel",
+    "WeibullAFTModel",
 ]

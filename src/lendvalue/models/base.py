@@ -346,7 +346,7 @@ class BaseModel(abc.ABC):
             return value, self._gradient_phi(pc, grads, dc, w[rows])
 
         starts = range(0, len(w), max(size, 1))
-        workers = min(_max_threads(), len(starts))
+        workers = min(max_threads(), len(starts))
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 parts = list(pool.map(chunk, starts))
@@ -490,7 +490,7 @@ class BaseModel(abc.ABC):
                             ).set_index("param")  # fmt: skip
 
 
-def _max_threads() -> int:
+def max_threads() -> int:
     """CPUs this process may run on, at most ``_MAX_THREADS``."""
     try:
         available = len(os.sched_getaffinity(0))

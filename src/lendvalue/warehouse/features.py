@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from lendvalue.errors import DataContractError
+from lendvalue.warehouse.rfm import parse_date
 from lendvalue.warehouse.validation import literal
 
 MONTH_DAYS = 365.25 / 12
@@ -44,17 +45,6 @@ digits such as ``C30``); each becomes a 0/1 column. Banks set their own, e.g. th
 risk policy's list."""
 
 
-def _date(value: dt.date | str, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DataContractError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
-
-
 def _months(later: str, earlier: str) -> str:
     return f"(CAST(({later}) - ({earlier}) AS DOUBLE) / {MONTH_DAYS!r})"
 
@@ -68,8 +58,8 @@ def relationship_spells(
     ``event`` (1 = left by attrition at ``duration``), ``treated`` (0/1 within the spell),
     ``end_reason``. Relationships starting after the landmark (or on ``as_of``) are left out.
     """
-    end = _date(as_of, "as_of")
-    mark = _date(landmark, "landmark") if landmark is not None else None
+    end = parse_date(as_of, "as_of")
+    mark = parse_date(landmark, "landmark") if landmark is not None else None
     if mark is not None and mark >= end:
         raise DataContractError(f"landmark {mark} must be before as_of {end}")
     as_of_sql = f"DATE {literal(end.isoformat())}"
@@ -148,7 +138,7 @@ def retention_covariates(
     late); ``fee_trend`` (log of fee income in the last 6 months over the 6 before, each + 1
     yuan); ``tenure_months``.
     """
-    day = _date(at, "at")
+    day = parse_date(at, "at")
     at_sql = f"DATE {literal(day.isoformat())}"
     groups = []
     for name, prefixes in industry_groups.items():

@@ -75,9 +75,9 @@ def rfm_summary(
         raise DataContractError(
             f"time_unit must be one of {', '.join(TIME_UNIT_DAYS)}, got {time_unit!r}"
         )
-    cal = _date(calibration_end, "calibration_end")
-    hold = _date(holdout_end, "holdout_end") if holdout_end is not None else None
-    start = _date(observation_start, "observation_start") if observation_start else None
+    cal = parse_date(calibration_end, "calibration_end")
+    hold = parse_date(holdout_end, "holdout_end") if holdout_end is not None else None
+    start = parse_date(observation_start, "observation_start") if observation_start else None
     if hold is not None and hold <= cal:
         raise DataContractError(f"holdout_end {hold} must come after calibration_end {cal}")
     if isinstance(source, pd.DataFrame):
@@ -109,7 +109,7 @@ def rfm_summary(
     )
 
 
-def _date(value: dt.date | str, name: str) -> dt.date:
+def parse_date(value: dt.date | str, name: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

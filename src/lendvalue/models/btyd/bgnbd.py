@@ -67,7 +67,6 @@ Numerical notes:
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -75,6 +74,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import integrate
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
+
+from lendvalue.models.base import max_threads
 
 __all__ = [
     "bgnbd_conditional_expected_transactions",
@@ -99,7 +100,6 @@ Grad = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 _BLOCK = 1 << 14
 """Customers per block in the scalar-parameter path (a few arrays of it stay in L2 cache)."""
-_MAX_THREADS = 4
 _BLOCKS_PER_THREAD = 8
 """Threads only for inputs of at least this many blocks per thread (~130,000 customers each)."""
 _SERIES_LIMIT = 0.25
@@ -770,7 +770,7 @@ def _scalar_pass(
         return True
 
     starts = range(0, n, _BLOCK)
-    workers = min(_max_threads(), len(starts) // _BLOCKS_PER_THREAD)
+    workers = min(max_threads(), len(starts) // _BLOCKS_PER_THREAD)
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             ok = all(list(pool.map(run, starts)))
@@ -787,15 +787,6 @@ def _outputs(n: int, want_ll: bool, want_grad: bool) -> tuple[FloatArray | None,
 
 def _grad_slice(grad: Grad, block: slice) -> Grad:
     return grad[0][block], grad[1][block], grad[2][block], grad[3][block]
-
-
-def _max_threads() -> int:
-    """CPUs this process may run on, at most ``_MAX_THREADS``."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    return max(1, min(available, _MAX_THREADS))
 
 
 def _shaped(

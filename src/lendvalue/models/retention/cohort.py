@@ -58,6 +58,7 @@ computed the same way. The likelihood and its gradient stay finite for durations
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, ClassVar, Self
@@ -736,20 +737,25 @@ class _CohortRetentionModel(BaseModel):
 
     # -- the model's part --------------------------------------------------------------------
 
+    @abc.abstractmethod
     def _log_sf(self, p: Params, t: Array) -> Array:
-        raise NotImplementedError  # pragma: no cover - each model defines it
+        """Per model."""
 
+    @abc.abstractmethod
     def _cond_sf(self, p: Params, t: Array, given: Array) -> Array:
-        raise NotImplementedError  # pragma: no cover
+        """Per model."""
 
+    @abc.abstractmethod
     def _retention(self, p: Params, t: Array) -> Array:
-        raise NotImplementedError  # pragma: no cover
+        """Per model."""
 
+    @abc.abstractmethod
     def _log_pmf(self, p: Params, t: Array) -> Array:
-        raise NotImplementedError  # pragma: no cover
+        """Per model."""
 
+    @abc.abstractmethod
     def _derl(self, p: Params, discount_rate: Array, renewals: Array) -> Array:
-        raise NotImplementedError  # pragma: no cover
+        """Per model."""
 
     def _loglik(self, p: Params, d: dict[str, Array]) -> Array:
         return self._loglik_and_grad(p, d)[0]

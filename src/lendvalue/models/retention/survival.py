@@ -23,6 +23,7 @@ Both give, for customers alive today at tenure :math:`\\tau`, the monthly curve
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -83,19 +84,22 @@ def weibull_survival(t: npt.ArrayLike, scale: npt.ArrayLike, shape: npt.ArrayLik
 # --------------------------------------------------------------------------- shared predictions
 
 
-class _SurvivalPredictions:
-    """Curves every fitted survival model gives: ``_cumulative_hazard(t, data)`` is the one
-    model-specific piece (rows of ``data`` by columns of ``t``)."""
+class _SurvivalPredictions(abc.ABC):
+    """Curves every fitted survival model gives, from its one model-specific piece: the
+    cumulative hazard at a matrix of times, one row per customer."""
 
-    def _cumulative_hazard(self, t: Array, data: Any) -> Array:
-        raise NotImplementedError  # pragma: no cover - each model defines it
+    @abc.abstractmethod
+    def _cumulative_hazard_at(self, times: Array, frame: pd.DataFrame) -> Array:
+        """:math:`H_i(t_{ij})` for the covariates of row ``i`` of ``frame``."""
 
     def survival(self, t: npt.ArrayLike, data: Any) -> Array:
         """:math:`S_i(t)` for every row of ``data`` (covariates) and month ``t`` (rows × t)."""
         times = np.atleast_1d(np.asarray(t, dtype=np.float64))
         if np.any(times < 0) or not np.all(np.isfinite(times)):
             raise DataContractError("survival: months t must be finite and ≥ 0")
-        return np.asarray(np.exp(-self._cumulative_hazard(times, data)), dtype=np.float64)
+        frame = _frame(data)
+        grid = np.broadcast_to(times, (len(frame), times.size))
+        return np.asarray(np.exp(-self._cumulative_hazard_at(grid, frame)), dtype=np.float64)
 
     def conditional_survival(
         self, data: Any, horizon_months: int, tenure: str = "duration"
@@ -111,14 +115,9 @@ class _SurvivalPredictions:
         tau = np.asarray(frame[tenure], dtype=np.float64)
         if np.any(tau < 0) or not np.all(np.isfinite(tau)):
             raise DataContractError(f"conditional_survival: {tenure} must be finite and ≥ 0")
-        months = np.arange(1, horizon_months + 1, dtype=np.float64)
-        times = np.concatenate([[0.0], months])
+        times = np.arange(0, horizon_months + 1, dtype=np.float64)
         h = self._cumulative_hazard_at(tau[:, None] + times[None, :], frame)
         return np.asarray(np.exp(-(h[:, 1:] - h[:, :1])), dtype=np.float64)
-
-    def _cumulative_hazard_at(self, times: Array, frame: pd.DataFrame) -> Array:
-        """Cumulative hazard at a per-row matrix of times."""
-        raise NotImplementedError  # pragma: no cover - each model defines it
 
     def probability_alive_at(self, data: Any, months_ahead: npt.ArrayLike, tenure: str = "duration"
                              ) -> Array:  # fmt: skip
@@ -202,12 +201,6 @@ class WeibullAFTModel(_SurvivalPredictions, BaseModel):
             raise DataContractError(f"WeibullAFTModel: data lack covariate(s) {missing}")
         z = {c: np.asarray(frame[c], dtype=np.float64) for c in cols}
         return self._params_for(z, phi)
-
-    def _cumulative_hazard(self, t: Array, data: Any) -> Array:
-        self._check_fitted()
-        p = self._scales(_frame(data))
-        scale = np.broadcast_to(p["scale"], (len(_frame(data)),))[:, None]
-        return np.asarray((t[None, :] / scale) ** p["shape"], dtype=np.float64)
 
     def _cumulative_hazard_at(self, times: Array, frame: pd.DataFrame) -> Array:
         self._check_fitted()
@@ -344,10 +337,6 @@ class CoxPHModel(_SurvivalPredictions):
         idx = np.searchsorted(self.event_times_, t, side="right")
         padded = np.concatenate([[0.0], self.baseline_cumulative_hazard_])
         return np.asarray(padded[idx], dtype=np.float64)
-
-    def _cumulative_hazard(self, t: Array, data: Any) -> Array:
-        self._check_fitted()
-        return self._risk(_frame(data))[:, None] * self._baseline(t)[None, :]
 
     def _cumulative_hazard_at(self, times: Array, frame: pd.DataFrame) -> Array:
         self._check_fitted()

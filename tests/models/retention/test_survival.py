@@ -4,7 +4,6 @@ validation measures are checked against independent arithmetic."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +27,11 @@ from lendvalue.models.retention.validation import (
     concordance_index,
     holdout_errors,
 )
-from lendvalue.sample import generate_sample
 from lendvalue.warehouse.features import relationship_spells, retention_covariates
 
 Z_99 = 2.576
-TABLES = ("customers", "relationships", "marketing", "ratings", "facilities", "deposits",
-          "repayments", "transactions")  # fmt: skip
 COVARIATES = ["size_medium", "size_small", "size_micro", "industry_risk",
               "initial_grade_centred", "treated"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, Any]:
-    folder = tmp_path_factory.mktemp("retention")
-    summary = generate_sample(folder, customers=20_000, seed=7, fmt="parquet")
-    truth = json.loads(summary.truth_path.read_text(encoding="utf-8"))
-    con = duckdb.connect()
-    for table in TABLES:
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{folder / table}.parquet'")
-    return con, truth
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +162,33 @@ def test_curves_never_rise_and_conditional_survival_is_consistent(
     assert curve[-1] * s[0] == pytest.approx(s[1], rel=1e-9, abs=1e-300)
     ahead = fitted.probability_alive_at(customer, [float(months)])
     assert ahead[0] == pytest.approx(curve[-1], rel=1e-12)
+
+
+def test_curves_over_many_blocks_equal_the_closed_form() -> None:
+    """10,000 customers (three blocks of the blocked projection) with tenures in whole days,
+    many tied: each row equals exp(-((τ+m)/λ_i)^ρ + (τ/λ_i)^ρ) for the Weibull, and Cox's
+    curve equals its own probability_alive_at (another code path) at every month."""
+    rng = np.random.default_rng(11)
+    n = 10_000
+    z = rng.normal(size=n)
+    life = 150 * np.exp(0.3 * z) * rng.weibull(1.3, n)
+    window = rng.uniform(1, 120, n)
+    stop = np.ceil(np.minimum(life, window) * 30.4375) / 30.4375
+    frame = pd.DataFrame({"entry": 0.0, "duration": stop,
+                          "event": (life <= window).astype(float), "z": z})  # fmt: skip
+    weibull = WeibullAFTModel(covariates=["z"]).fit(frame)
+    cox = CoxPHModel(covariates=["z"]).fit(frame)
+    alive = frame[frame["event"] == 0].sample(frac=1.0, random_state=0)  # shuffled rows
+    months = np.arange(1, 37, dtype=float)
+    tau = alive["duration"].to_numpy()[:, None]
+    scale = weibull.params_["scale"] * np.exp(weibull.params_["scale[z]"] * alive["z"].to_numpy())
+    rho = weibull.params_["shape"]
+    expected = np.exp(-(((tau + months) / scale[:, None]) ** rho) + (tau / scale[:, None]) ** rho)
+    np.testing.assert_allclose(weibull.conditional_survival(alive, 36), expected, rtol=1e-12)
+    curves = cox.conditional_survival(alive, 36)
+    for m in (1, 7, 36):
+        ahead = cox.probability_alive_at(alive, np.full(len(alive), float(m)))
+        np.testing.assert_allclose(curves[:, m - 1], ahead, rtol=1e-12)
 
 
 def test_weibull_survival_function() -> None:

@@ -512,12 +512,13 @@ def drawn_and_exposure(
 
 
 def classification(p: Portfolio, f: Facilities, cal: Calendar, customer_dpd: IntArray) -> IntArray:
-    """五级分类 from the customer's days past due at as_of: 关注 (special mention) for 1-90 days
-    or a recent downgrade, 次级 above 90, 可疑 above 180, 损失 above 360 or written off."""
+    """五级分类 from the customer's days past due at as_of, by the thresholds of
+    《商业银行金融资产风险分类办法》(2023): 关注 (special mention) for 1-90 days or a recent
+    downgrade, 次级 above 90 days or in default, 可疑 above 270, 损失 above 360 or written off."""
     dpd = customer_dpd[f.cust]
     downgrade = downgraded_recently(p, cal.as_of)[f.cust]
-    bad = np.where(dpd > 360, 4, np.where(dpd > 180, 3, 2))
-    live = np.where((dpd >= 1) | downgrade, 1, 0)
+    bad = np.where(dpd > 360, 4, np.where(dpd > 270, 3, 2))
+    live = np.where(dpd > 90, bad, np.where((dpd >= 1) | downgrade, 1, 0))
     out: IntArray = np.select(
         [f.status == SETTLED, f.status == WRITTEN_OFF, f.status == DEFAULTED],
         [0, 4, bad],

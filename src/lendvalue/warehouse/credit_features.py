@@ -23,17 +23,25 @@ Ratios of the latest available statement:
 
 Behaviour at the bank:
 
-- ``max_dpd_12m`` — the most days past due of any repayment due in the past 12 months (0 when
-  none was due); ``late_payments_12m`` — repayments due in that window paid 30+ days late;
-- ``utilisation`` — drawn over limit of the facilities running on ``as_of`` (missing without
-  facilities);
-- ``deposit_trend`` — ln((1 + average deposits of the last 3 months) / (1 + of the 3 before));
+- ``max_dpd_12m`` — the most days past due, as they stood on ``as_of``, of any installment due
+  in the past 12 months or still unpaid then (0 when none was due); ``late_payments_12m`` —
+  installments due in that window that were 30+ days late by ``as_of``. A delay that ran past
+  ``as_of`` counts only up to ``as_of`` (the stored ``days_past_due`` is the final delay);
+- ``utilisation`` — drawn over limit of the facilities running on ``as_of``. The ``facilities``
+  table holds the balances of its load date, so the feature is only filled when ``as_of`` is
+  that date (``observed_until`` not given, or equal to ``as_of``) and missing otherwise —
+  a balance read into the past would be a look-ahead;
+- ``deposit_trend`` — ln((1 + average deposits of the last 3 whole months ended by ``as_of``) /
+  (1 + of the 3 before));
 - ``grade_index`` — the latest rating on or before ``as_of`` (AAA = 0 … CCC = 6), missing when
   unrated.
 
-Target: ``default_flag`` = 1 when the customer defaults (a ``default`` credit event or a
-rating of D) within ``horizon_months`` after ``as_of``; missing when that window runs past
-``observed_until`` (the end of the data), so an unobserved future is not read as "no default".
+Default: the earliest date of :func:`lendvalue.warehouse.defaults.default_dates_sql` (default,
+90-days-overdue and write-off events, a D rating, an installment more than 90 days past due, a
+relationship ended by default). Target: ``default_flag`` = 1 when the customer defaults within
+``horizon_months`` after ``as_of``; missing when that window runs past ``observed_until`` (the
+end of the data, i.e. the load date) or when ``observed_until`` is not given, so an unobserved
+future is never read as "no default".
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ import duckdb
 import pandas as pd
 
 from lendvalue.errors import DataContractError
+from lendvalue.warehouse.defaults import default_dates_sql
 from lendvalue.warehouse.features import GRADES
 from lendvalue.warehouse.rfm import parse_date
 from lendvalue.warehouse.validation import literal
@@ -77,14 +86,13 @@ def credit_features(
     at = f"DATE {literal(day.isoformat())}"
     until = f"DATE {literal(end.isoformat())}" if end is not None else "NULL"
     grade_case = " ".join(f"WHEN {literal(g)} THEN {i}" for i, g in enumerate(GRADES))
-    default_grade = literal(GRADES[-1])
+    # facilities' drawn balances describe the load date (observed_until): only then are they a
+    # point-in-time utilisation
+    snapshot_is_as_of = "TRUE" if end is None or end == day else "FALSE"
+    # the last whole month ended by as_of (deposits are monthly averages)
+    last_month = f"(date_trunc('month', {at} + INTERVAL 1 DAY) - INTERVAL 1 MONTH)"
     sql = f"""
-WITH defaults AS (
-    SELECT customer_id, min(d) AS default_date FROM (
-        SELECT customer_id, event_date AS d FROM credit_events WHERE event = 'default'
-        UNION ALL
-        SELECT customer_id, rating_date FROM ratings WHERE grade = {default_grade}
-    ) GROUP BY customer_id
+WITH defaults AS ({default_dates_sql()}
 ),
 performing AS (
     SELECT DISTINCT r.customer_id
@@ -99,25 +107,34 @@ statements AS (
 ),
 latest AS (SELECT * FROM statements WHERE k = 1),
 previous AS (SELECT * FROM statements WHERE k = 2),
-repaid AS (
-    SELECT f.customer_id, max(p.days_past_due) AS max_dpd,
-           count(*) FILTER (WHERE p.days_past_due >= 30) AS late
+late AS (
+    -- days past due as they stood on as_of: an installment paid after as_of (or not at all) was
+    -- as_of - due_date late then, whatever its final delay
+    SELECT f.customer_id, p.due_date,
+           CASE WHEN p.paid_date IS NOT NULL AND p.paid_date <= {at} THEN p.days_past_due
+                ELSE greatest(date_diff('day', p.due_date, {at}), 0) END AS dpd
     FROM repayments p JOIN facilities f USING (facility_id)
-    WHERE p.due_date > {at} - INTERVAL 12 MONTH AND p.due_date <= {at}
-    GROUP BY f.customer_id
+    WHERE p.due_date <= {at}
+      AND (p.due_date > {at} - INTERVAL 12 MONTH OR p.paid_date IS NULL OR p.paid_date > {at})
+),
+repaid AS (
+    SELECT customer_id, max(dpd) AS max_dpd,
+           count(*) FILTER (WHERE dpd >= 30 AND due_date > {at} - INTERVAL 12 MONTH) AS late
+    FROM late GROUP BY customer_id
 ),
 lines AS (
     SELECT customer_id, sum(drawn_amount) / sum(limit_amount) AS utilisation
     FROM facilities
-    WHERE origination_date <= {at} AND maturity_date > {at}
+    WHERE origination_date <= {at} AND maturity_date > {at} AND {snapshot_is_as_of}
     GROUP BY customer_id
 ),
 dep AS (
+    -- whole months that ended by as_of: the last 3 against the 3 before
     SELECT customer_id,
-           avg(avg_balance) FILTER (WHERE month > {at} - INTERVAL 3 MONTH) AS recent,
-           avg(avg_balance) FILTER (WHERE month <= {at} - INTERVAL 3 MONTH) AS before
+           avg(avg_balance) FILTER (WHERE month >= {last_month} - INTERVAL 2 MONTH) AS recent,
+           avg(avg_balance) FILTER (WHERE month < {last_month} - INTERVAL 2 MONTH) AS before
     FROM deposits
-    WHERE month > {at} - INTERVAL 6 MONTH AND month <= {at}
+    WHERE month >= {last_month} - INTERVAL 5 MONTH AND month <= {last_month}
     GROUP BY customer_id
 ),
 rated AS (
@@ -144,7 +161,7 @@ SELECT p.customer_id,
        ln.utilisation,
        ln(1 + COALESCE(dep.recent, 0)) - ln(1 + COALESCE(dep.before, 0)) AS deposit_trend,
        rated.grade_index,
-       CASE WHEN {until} IS NOT NULL AND {at} + INTERVAL {int(horizon_months)} MONTH > {until}
+       CASE WHEN {until} IS NULL OR {at} + INTERVAL {int(horizon_months)} MONTH > {until}
                  THEN NULL
             WHEN d.default_date <= {at} + INTERVAL {int(horizon_months)} MONTH THEN 1
             ELSE 0 END AS default_flag,

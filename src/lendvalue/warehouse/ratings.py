@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from lendvalue.errors import DataContractError
+from lendvalue.warehouse.defaults import default_dates_sql
 from lendvalue.warehouse.rfm import parse_date
 from lendvalue.warehouse.validation import literal
 
@@ -54,23 +55,23 @@ def rating_history(
     rating holds until then — censoring for the duration estimator, withdrawal for the cohort
     estimator).
 
-    Defaults. A customer's default date is the earlier of its first ``D`` rating and, with
-    ``default_events``, its first ``credit_events`` row with ``event = 'default'``: rating systems
-    often record the default grade late (or never, when the obligor leaves the rating process at
-    default), while the default event is dated when the bank recognised it. The history ends
-    there with one ``D`` row at the default date (``source`` ``credit_events`` when only the event
-    dated it); ratings on or after that day are dropped, because D is absorbing in the migration
-    models (a cured obligor's later ratings would need a model with cures).
+    Defaults. A customer's default date is its first ``D`` rating or, with ``default_events``,
+    the earliest date of :func:`lendvalue.warehouse.defaults.default_dates_sql` (default,
+    90-days-overdue and write-off events, 90+ days past due in the repayments, a relationship
+    ended by default): rating systems often record the default grade late (or never, when the
+    obligor leaves the rating process at default). The history ends there with one ``D`` row
+    at the default date (``source`` ``default_record`` when no D rating dated it); ratings on or
+    after that day are dropped, because D is absorbing in the migration models (a cured
+    obligor's later ratings would need a model with cures).
     """
     day = parse_date(as_of, "as_of")
     as_of_sql = f"DATE {literal(day.isoformat())}"
     d = literal(DEFAULT_GRADE)
-    events = (
-        f"""UNION ALL
-        SELECT customer_id, event_date FROM credit_events
-        WHERE event = 'default' AND event_date <= {as_of_sql}"""
+    sources = (
+        default_dates_sql()
         if default_events
-        else ""
+        else f"SELECT customer_id, min(rating_date) AS default_date FROM ratings "
+        f"WHERE grade = {d} GROUP BY customer_id"
     )
     sql = f"""
 WITH r AS (
@@ -79,19 +80,14 @@ WITH r AS (
     WHERE rating_date <= {as_of_sql}
 ),
 dflt AS (
-    SELECT customer_id, min(d) AS default_date
-    FROM (
-        SELECT customer_id, rating_date AS d FROM r WHERE grade = {d}
-        {events}
-    )
-    GROUP BY customer_id
+    SELECT customer_id, default_date FROM ({sources}) WHERE default_date <= {as_of_sql}
 ),
 kept AS (
     SELECT r.customer_id, r.rating_date, r.grade, r.source
     FROM r LEFT JOIN dflt USING (customer_id)
     WHERE dflt.default_date IS NULL OR r.rating_date < dflt.default_date
     UNION ALL
-    SELECT dflt.customer_id, dflt.default_date, {d}, COALESCE(r.source, 'credit_events')
+    SELECT dflt.customer_id, dflt.default_date, {d}, COALESCE(r.source, 'default_record')
     FROM dflt LEFT JOIN r
       ON r.customer_id = dflt.customer_id AND r.rating_date = dflt.default_date
      AND r.grade = {d}
@@ -109,8 +105,18 @@ ORDER BY k.customer_id, k.rating_date
     return _run(con, sql, "rating_history")
 
 
-def classification_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | str) -> pd.DataFrame:
+def classification_inputs(
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.date | str,
+    *,
+    snapshot_date: dt.date | str | None = None,
+) -> pd.DataFrame:
     """Per facility originated on or before ``as_of``, the inputs of the 五级分类 rules.
+
+    ``status``, ``classification`` and ``drawn_amount`` of the ``facilities`` table describe the
+    day it was loaded (``snapshot_date``): classifying as of another day would read that day's
+    state into the past, so a ``snapshot_date`` other than ``as_of`` is refused. Run it for the
+    load date.
 
     Columns:
 
@@ -128,7 +134,8 @@ def classification_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | str) 
       ``as_of``; an event without ``facility_id`` applies to all the customer's facilities),
       ``previous_restructure_date`` (the one before, for 再次重组) and ``observation_start`` (the
       first due date after the restructuring: the 重组观察期 starts at the first repayment date
-      after the contract change; empty when none is due yet);
+      after the contract change; the day after ``as_of`` when none has fallen due yet — the
+      period has not started, so it runs at least ``observation_months`` from then);
     - ``cross_default`` — a ``cross_default`` event in the :data:`CROSS_DEFAULT_LOOKBACK_DAYS`
       before ``as_of`` (the debtor's debt at another bank has gone bad);
     - ``cross_default_share`` — empty: the contract holds no field for the share of the debtor's
@@ -136,6 +143,11 @@ def classification_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | str) 
       (征信) report when available.
     """
     day = parse_date(as_of, "as_of")
+    if snapshot_date is not None and parse_date(snapshot_date, "snapshot_date") != day:
+        raise DataContractError(
+            f"classification_inputs: the facilities table describes {snapshot_date} (its status, "
+            f"class and balance); classify as of that date, not {day}"
+        )
     a = f"DATE {literal(day.isoformat())}"
     sql = f"""
 WITH fac AS (
@@ -170,8 +182,10 @@ restr_last AS (
     FROM restr GROUP BY facility_id
 ),
 obs AS (
-    SELECT r.facility_id, min(p.due_date) AS observation_start
-    FROM restr_last r JOIN repayments p
+    SELECT r.facility_id,
+           COALESCE(min(p.due_date) FILTER (WHERE p.due_date <= {a}),
+                    CAST({a} + INTERVAL 1 DAY AS DATE)) AS observation_start
+    FROM restr_last r LEFT JOIN repayments p
       ON p.facility_id = r.facility_id AND p.due_date > r.restructure_date
     GROUP BY r.facility_id
 ),

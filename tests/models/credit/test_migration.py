@@ -56,7 +56,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict[s
     summary = generate_sample(folder, customers=20_000, seed=7, fmt="parquet")
     truth = json.loads(summary.truth_path.read_text(encoding="utf-8"))
     con = duckdb.connect()
-    for table in ("ratings", "credit_events", "relationships"):
+    for table in ("ratings", "credit_events", "relationships", "repayments", "facilities"):
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM '{folder / table}.parquet'")
     history = rating_history(con, truth["as_of"])
     con.close()
@@ -81,7 +81,7 @@ def test_warehouse_history_ends_at_the_first_default(
     assert d_rows["customer_id"].is_unique
     assert d_rows.index.isin(last.index).all()  # D is the last row of its customer
     # customers whose default predates their rating window get their D from credit_events
-    assert (d_rows["source"] == "credit_events").sum() > 0
+    assert (d_rows["source"] == "default_record").sum() > 0
 
 
 def test_cohort_recovers_the_true_matrix(bank: tuple[pd.DataFrame, dict[str, Any]]) -> None:
@@ -510,6 +510,17 @@ def test_rating_history_by_hand() -> None:
             ('c3', DATE '2021-06-15', 'lawsuit', NULL, NULL, NULL)
         ) t(customer_id, event_date, event, facility_id, amount, detail)"""
     )
+    # c3 is 120 days late on an installment due 2023-03-01: more than 90 days past due from
+    # 2023-05-31, a default (CRE36.69) though no event or rating says so
+    con.execute(
+        """CREATE TABLE facilities AS SELECT * FROM (VALUES ('F1', 'c1'), ('F3', 'c3'))
+           t(facility_id, customer_id)"""
+    )
+    con.execute(
+        """CREATE TABLE repayments AS SELECT * FROM (VALUES
+            ('F3', DATE '2022-03-01', 0), ('F3', DATE '2023-03-01', 120)
+        ) t(facility_id, due_date, days_past_due)"""
+    )
     con.execute(
         """CREATE TABLE relationships AS SELECT * FROM (VALUES
             ('c1', DATE '2015-01-01', DATE '2023-01-01', 'default'),
@@ -526,11 +537,13 @@ def test_rating_history_by_hand() -> None:
         {"customer_id": "c1", "rating_date": "2021-01-01", "grade": "BB", "source": "internal",
          "observed_until": "2023-01-01"},
         {"customer_id": "c1", "rating_date": "2021-06-15", "grade": "D",
-         "source": "credit_events", "observed_until": "2023-01-01"},
+         "source": "default_record", "observed_until": "2023-01-01"},
         {"customer_id": "c2", "rating_date": "2020-03-01", "grade": "A", "source": "external",
          "observed_until": "2022-05-01"},
         {"customer_id": "c3", "rating_date": "2020-01-01", "grade": "AA", "source": "internal",
          "observed_until": "2023-12-31"},
+        {"customer_id": "c3", "rating_date": "2023-05-31", "grade": "D",
+         "source": "default_record", "observed_until": "2023-12-31"},
     ]  # fmt: skip
     ratings_only = rating_history(con, "2023-12-31", default_events=False)
     c1 = ratings_only[ratings_only["customer_id"] == "c1"]

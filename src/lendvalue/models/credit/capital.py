@@ -425,6 +425,8 @@ def risk_weighted_assets(
     inputs: list[Any] = [ead_yuan, pd, lgd, maturity_years]
     if sales_million is not None:
         inputs.append(sales_million)
+    if el_best_estimate is not None:
+        inputs.append(el_best_estimate)
     return scalar_or_array(np.asarray(out, dtype=np.float64), *inputs)
 
 

@@ -38,7 +38,9 @@ class; among rules giving the same class, the first in the rule list; ``current_
 when the current class is worse than every rule; ``none`` when nothing fired (正常).
 
 The 重组观察期 (第二十条) runs from the first repayment date after the contract change
-(``observation_start``; the restructuring date when not known) for ``observation_months``
+(``observation_start``; the restructuring date when not known — the earliest it can be — and
+:func:`~lendvalue.warehouse.ratings.classification_inputs` gives the day after ``as_of`` when no
+installment has fallen due since, as the period has not started) for ``observation_months``
 (12: "应至少包含连续两个还款期，并不得低于1年" — facilities paying less often than every six
 months need a longer one, which callers give as ``observation_end``). A facility restructured
 again before the previous observation period ended counts as 再次重组.
@@ -168,7 +170,13 @@ def load_classification_rules(path: str | Path | None = None) -> ClassificationR
 def _flag(frame: pd.DataFrame, name: str) -> BoolArray:
     if name not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    out: BoolArray = frame[name].fillna(False).astype(bool).to_numpy()
+    values = frame[name]
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        text = values.astype("string").str.strip().str.lower()
+        truthy = text.isin(["true", "1", "yes", "y", "t", "是"])
+        out: BoolArray = truthy.fillna(False).to_numpy(bool)
+        return out
+    out = values.fillna(False).astype(bool).to_numpy()
     return out
 
 

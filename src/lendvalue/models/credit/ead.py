@@ -1,28 +1,28 @@
 """Exposure at default from drawn balances, limits and credit conversion factors (CCF) by
 product.
 
-.. math:: EAD = D + CCF_{\\text{product}} \\times \\max(L - D,\\, 0)
+.. math:: EAD = CCF^{drawn}_{p} \\, D + [\\text{committed}_p] \\, CCF^{undrawn}_{p} \\max(L - D, 0)
 
 with ``D`` the drawn balance (用信余额) and ``L`` the limit (授信额度) of the data contract's
-``facilities`` table. The undrawn part is an off-balance-sheet item converted to a credit
-equivalent by its CCF (BCBS CRE20.93–20.101 standardised; CRE32 foundation IRB: "the
-committed but undrawn amount multiplied by a CCF"; 《商业银行资本管理办法》(2023) 表外项目信用
-转换系数).
+``facilities`` table, and per product ``p`` (BCBS CRE20.93–20.101 standardised; CRE32
+foundation IRB: "the committed but undrawn amount multiplied by a CCF"; 《商业银行资本管理办法》
+(2023) 表外项目信用转换系数):
 
-Products are exactly the contract's codes: ``term_loan, working_capital, revolver,
-project_finance, trade_finance, guarantee, acceptance``.
+- ``drawn_ccf`` — what the drawn balance is. For loans (``term_loan``, ``working_capital``,
+  ``revolver``, ``project_finance``, funded ``trade_finance`` such as 押汇 and 打包贷款) it is
+  money lent: 100%. For ``guarantee`` (保函) and ``acceptance`` (银行承兑汇票) the 用信余额 is the
+  face amount outstanding, an off-balance-sheet item converted by its CCF: 50% for
+  non-financing guarantees, 100% for acceptances (a direct credit substitute).
+- ``undrawn_is_commitment`` and ``undrawn_ccf`` — whether ``L − D`` is an amount the bank is
+  still committed to lend, and its CCF (commitments 40%; 10% when unconditionally
+  cancellable). Only then does the undrawn part count: for an amortising term loan whose limit
+  is the original principal, ``L − D`` is principal already repaid, which cannot be redrawn
+  and is no exposure (CRE20.93 applies CCFs to *commitments*). Revolvers are committed by
+  default; a term or project loan still in its drawdown period is too, and a bank marks such
+  products (or passes its own table).
 
-- Loans (``term_loan``, ``working_capital``, ``revolver``, ``project_finance``): ``D`` is the
-  loan outstanding, ``L − D`` the committed but undrawn amount.
-- ``trade_finance``: ``D`` is funded trade finance (押汇, 贸易融资款), ``L − D`` the
-  contingent part (documentary letters of credit issued, not yet paid).
-- ``guarantee`` (保函) and ``acceptance`` (银行承兑汇票): the whole instrument is off-balance
-  sheet until the bank pays. ``L`` is the face amount of the guarantees / accepted bills
-  outstanding, ``D`` what the bank has already paid out (垫款, now an on-balance-sheet claim
-  on the customer), so ``L − D`` is what it may still have to pay. The same formula then
-  gives ``EAD = 垫款 + CCF × 未到期敞口``; for acceptances (CCF 100%) EAD = L. Cash margin
-  (保证金) held against these is collateral and lowers the LGD (collateral ``deposit``), not
-  the EAD.
+Cash margin (保证金) held against guarantees and acceptances is collateral and lowers the LGD
+(collateral ``deposit``), not the EAD.
 
 The CCFs come from a YAML table (``defaults/ccf.yaml``, validated by :class:`CCFTable`) with
 one column per approach: ``standardised`` and ``firb``. Under the Basel III final framework the
@@ -68,11 +68,14 @@ _DRAWN_TOLERANCE = 1e-9
 
 
 class CCFEntry(BaseModel):
-    """The CCF of one product under one approach, with the item it stands for and its source."""
+    """The CCFs of one product under one approach, with the item they stand for and their
+    source (module notes)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ccf: float = Field(ge=0.0, le=1.0)
+    drawn_ccf: float = Field(ge=0.0, le=1.0)
+    undrawn_is_commitment: bool
+    undrawn_ccf: float = Field(ge=0.0, le=1.0)
     item_zh: str = Field(min_length=1)
     source: str = Field(min_length=1)
 
@@ -102,10 +105,10 @@ class CCFTable(BaseModel):
     def _products(cls, value: dict[str, CCFEntry]) -> dict[str, CCFEntry]:
         return _exact_products(value)
 
-    def ccfs(self, approach: str) -> dict[str, float]:
-        """``{product: ccf}`` for ``approach`` (``standardised`` or ``firb``)."""
+    def column(self, approach: str) -> dict[str, CCFEntry]:
+        """The entries of ``approach`` (``standardised`` or ``firb``) by product."""
         column: dict[str, CCFEntry] = getattr(self, _check_approach(approach))
-        return {k: v.ccf for k, v in column.items()}
+        return column
 
 
 def _check_approach(approach: str) -> str:
@@ -128,8 +131,10 @@ def credit_conversion_factor(
     table: TableSource = None,
     *,
     approach: str = "standardised",
+    part: str = "drawn",
 ) -> FloatOrArray:
-    """CCF of each product code under ``approach``.
+    """CCF of each product code under ``approach``, for its ``drawn`` balance or its
+    ``undrawn`` part (0 where the undrawn part is no commitment).
 
     Source: the table's entries (BCBS CRE20.93–20.101; CRE32 foundation IRB;
     《商业银行资本管理办法》(2023) 表外项目信用转换系数).
@@ -137,13 +142,18 @@ def credit_conversion_factor(
     Raises
     ------
     DataContractError
-        For an unknown product code (the message names it and lists the valid codes) or an
-        unknown approach.
+        For an unknown product code (the message names it and lists the valid codes), an
+        unknown approach or part.
     """
-    _check_approach(approach)
-    ccfs = load_ccf_table(table).ccfs(approach)
+    column = load_ccf_table(table).column(approach)
+    if part not in ("drawn", "undrawn"):
+        raise DataContractError(f"part must be 'drawn' or 'undrawn', got {part!r}")
+    values = {
+        k: e.drawn_ccf if part == "drawn" else e.undrawn_ccf * e.undrawn_is_commitment
+        for k, e in column.items()
+    }
     codes = np.asarray(product, dtype=object)
-    return scalar_or_array(lookup_codes("product", codes, ccfs), product)
+    return scalar_or_array(lookup_codes("product", codes, values), product)
 
 
 def exposure_at_default(
@@ -154,13 +164,13 @@ def exposure_at_default(
     *,
     approach: str = "standardised",
 ) -> FloatOrArray:
-    """Exposure at default: drawn balance plus the credit equivalent of the undrawn part.
+    """Exposure at default: the credit equivalent of the drawn balance plus that of the
+    committed undrawn part (module notes).
 
-    .. math:: EAD = D + CCF \\times \\max(L - D,\\; 0)
+    .. math:: EAD = CCF^{drawn} D + [\\text{committed}] \\, CCF^{undrawn} \\max(L - D, 0)
 
     Source: BCBS CRE20.93 (off-balance-sheet items × CCF), CRE32 foundation IRB (committed
-    but undrawn amount × CCF); 《商业银行资本管理办法》(2023) 表外项目. See the module notes
-    for what ``D`` and ``L`` mean for guarantees and acceptances.
+    but undrawn amount × CCF); 《商业银行资本管理办法》(2023) 表外项目.
 
     Parameters
     ----------
@@ -178,15 +188,13 @@ def exposure_at_default(
     Returns
     -------
     float or ndarray
-        EAD in the currency of the inputs; ``drawn ≤ EAD ≤ max(drawn, limit)``.
+        EAD in the currency of the inputs; at most ``max(drawn, limit)``.
 
     Raises
     ------
     DataContractError
         Negative or non-finite amounts, drawn above limit, unknown product or approach.
     """
-    _check_approach(approach)
-    ccfs = load_ccf_table(table).ccfs(approach)
     drawn = as_float_array("drawn_yuan", drawn_yuan)
     check_range("drawn_yuan", drawn, 0.0, np.inf)
     limit = as_float_array("limit_yuan", limit_yuan)
@@ -202,6 +210,7 @@ def exposure_at_default(
             f"drawn {drawn[first]:,.2f} > limit {limit[first]:,.2f}); the contract requires "
             "drawn <= limit * (1 + 1e-9). Fix the limit or the balance at ingest."
         )
-    ccf = lookup_codes("product", codes, ccfs)
-    out = drawn + ccf * np.maximum(limit - drawn, 0.0)
+    on_drawn = credit_conversion_factor(codes, table, approach=approach, part="drawn")
+    on_undrawn = credit_conversion_factor(codes, table, approach=approach, part="undrawn")
+    out = on_drawn * drawn + on_undrawn * np.maximum(limit - drawn, 0.0)
     return scalar_or_array(np.asarray(out, dtype=np.float64), drawn_yuan, limit_yuan, product)

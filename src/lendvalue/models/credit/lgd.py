@@ -345,6 +345,10 @@ def fractional_logit_robust_covariance(
         \\widehat V = A^{-1} B A^{-1},\\quad
         A = \\sum_i w_i \\Lambda_i(1-\\Lambda_i)\\,x_i x_i^\\top,\\quad
         B = \\sum_i w_i^2 (y_i-\\Lambda_i)^2\\,x_i x_i^\\top
+
+    The weights are *sampling* weights (a loan standing for :math:`w_i` similar loans of the
+    population). Frequency weights — a row standing for :math:`w_i` identical loans — would
+    need :math:`w_i` instead of :math:`w_i^2` in :math:`B`; expand such rows instead.
     """
     b = np.asarray(beta, dtype=np.float64)
     design = np.asarray(X, dtype=np.float64)

@@ -263,9 +263,12 @@ def cohort_transitions(
     defaulted = has_new & (h.grade[j] == default)
     observed = defaulted | (h.observed_until[c] >= window_end) | (h.last_day[c] >= window_end)
     to = np.where(has_new, h.grade[j], h.grade[start])
-    outcome = np.where(
-        window_end > end, "open", np.where(observed, "observed", "withdrawn")
-    ).astype(object)
+    # a window that ended less than grace_days before as_of, with no review yet, is still open:
+    # its (late) review may yet come
+    still_open = (window_end > end) | ((window_end + grace_days > end) & ~has_new)
+    outcome = np.where(still_open, "open", np.where(observed, "observed", "withdrawn")).astype(
+        object
+    )
     names = np.asarray(grades, dtype=object)
     return pd.DataFrame(
         {

@@ -133,7 +133,7 @@ class Calibration:
             return value, np.array([r.sum(), float(r @ log_odds)])
 
         result = optimize.minimize(negloglik, np.array([0.0, 1.0]), jac=True, method="BFGS")
-        if not result.success and not np.all(np.isfinite(result.x)):
+        if not result.success or not np.all(np.isfinite(result.x)):
             raise ConvergenceError(f"PD calibration did not converge: {result.message}")
         c0, c1 = (float(v) for v in result.x)
         out = cls(c0, c1, horizon_years)
@@ -190,6 +190,19 @@ def _numeric_frame(X: Any, features: Sequence[str] | None, who: str) -> pd.DataF
             )
         out[name] = values
     return pd.DataFrame(out, index=X.index)
+
+
+def _informative(frame: pd.DataFrame, who: str) -> tuple[list[str], dict[str, str]]:
+    """Features that vary, and the others with the reason they are left out."""
+    dropped: dict[str, str] = {}
+    for name in frame.columns:
+        distinct = frame[name].nunique(dropna=True)
+        if distinct < 2:
+            dropped[name] = "all missing" if distinct == 0 else "a single value"
+    names = [n for n in frame.columns if n not in dropped]
+    if not names:
+        raise DataContractError(f"{who}: every feature is missing or takes a single value")
+    return names, dropped
 
 
 def _target(y: Any, n: int, who: str) -> Array:
@@ -268,7 +281,7 @@ class ScorecardModel:
         self._check_hyperparameters()
         frame = _numeric_frame(X, None, "ScorecardModel.fit")
         target = _target(y, len(frame), "ScorecardModel.fit")
-        names = list(frame.columns)
+        names, self.dropped_ = _informative(frame, "ScorecardModel")
         process = BinningProcess(
             names,
             min_prebin_size=self.min_bin_share,
@@ -278,11 +291,10 @@ class ScorecardModel:
                 n: {"monotonic_trend": self.monotonic.get(n, self.default_trend)} for n in names
             },
         )
-        self.dropped_: dict[str, str] = {}
         bins: dict[str, FeatureBins] = {}
         with warnings.catch_warnings():  # optbinning 1.0 builds its tables with a pandas idiom
             warnings.simplefilter("ignore", DeprecationWarning)  # that pandas 3 deprecates
-            process.fit(frame, target.astype(int))
+            process.fit(frame[names], target.astype(int))
             fitted = {n: _feature_bins(n, process.get_binned_variable(n)) for n in names}
         for name, fb in fitted.items():
             if fb.iv < self.min_iv or len(fb.splits) == 0:
@@ -511,7 +523,8 @@ class ChallengerModel:
 
         frame = _numeric_frame(X, None, "ChallengerModel.fit")
         target = _target(y, len(frame), "ChallengerModel.fit")
-        self.features_ = list(frame.columns)
+        self.features_, self.dropped_ = _informative(frame, "ChallengerModel")
+        frame = frame[self.features_]
         self.estimator_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes, l2_regularization=self.l2_regularization,

@@ -330,6 +330,14 @@ def test_classification_inputs_by_hand() -> None:
     out = classify(got, as_of=AS_OF)
     assert out["classification"].tolist() == ["substandard", "normal", "substandard"]
     assert out["rule_id"].tolist() == ["overdue_90", "none", "restructured_nonperformance"]
+    # a restructuring with no installment due since: the period has not started, it runs on
+    # (and F3's second restructuring inside the first one's period is 再次重组: 次级)
+    early = classification_inputs(con, "2024-02-20").set_index("facility_id")
+    assert str(early.loc["F3", "observation_start"].date()) == "2024-02-21"
+    assert classify(early, as_of="2024-02-20")["rule_id"].iloc[-1] == "restructured_nonperformance"
+    # the facilities table is a load-date snapshot: classifying another day is refused
+    with pytest.raises(DataContractError, match="classify as of that date"):
+        classification_inputs(con, "2024-03-31", snapshot_date=AS_OF)
 
 
 @pytest.fixture(scope="module")

@@ -68,7 +68,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from scipy.special import ndtr, ndtri
 
 from lendvalue.errors import DataContractError
-from lendvalue.models.credit._tables import (
+from lendvalue.tables import (
     Array,
     FloatOrArray,
     TableSource,

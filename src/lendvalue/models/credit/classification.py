@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lendvalue.contract import CLASSIFICATIONS
 from lendvalue.errors import DataContractError
-from lendvalue.models.credit._tables import load_table
+from lendvalue.tables import load_table
 
 __all__ = [
     "CLASS_CODES",

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from lendvalue.contract import PRODUCTS
 from lendvalue.errors import DataContractError
-from lendvalue.models.credit._tables import (
+from lendvalue.tables import (
     FloatOrArray,
     TableSource,
     as_float_array,

@@ -61,7 +61,7 @@ from scipy.special import expit, ndtr
 
 from lendvalue.contract import COLLATERAL_TYPES
 from lendvalue.errors import ConvergenceError, DataContractError, NotFittedError
-from lendvalue.models.credit._tables import (
+from lendvalue.tables import (
     FloatOrArray,
     TableSource,
     as_float_array,

@@ -40,7 +40,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lendvalue.errors import DataContractError
-from lendvalue.models.credit._tables import load_table
+from lendvalue.tables import load_table
 
 __all__ = [
     "MIN_PERFORMING_GRADES",

@@ -1,6 +1,6 @@
-"""What the credit modules share: YAML configuration tables validated by pydantic (loaded from
-the packaged ``defaults/`` unless the caller passes another), and the checks of numeric and
-coded array inputs at their public entry points."""
+"""What the assumption-driven stages share (credit risk, valuation): YAML configuration tables
+validated by pydantic — loaded from a package's ``defaults/`` folder unless the caller passes
+another — and the checks of numeric and coded array inputs at public entry points."""
 
 from __future__ import annotations
 
@@ -29,10 +29,16 @@ mapping with the YAML's content, or an already-validated table object."""
 # --------------------------------------------------------------------------- YAML tables
 
 
-def load_table(model: type[TableT], source: TableSource, default_filename: str) -> TableT:
+def load_table(
+    model: type[TableT],
+    source: TableSource,
+    default_filename: str,
+    *,
+    package: str = "lendvalue.models.credit",
+) -> TableT:
     """Read and validate a YAML configuration table.
 
-    ``source`` is ``None`` (the packaged default ``defaults/<default_filename>``, read once),
+    ``source`` is ``None`` (the default ``<package>/defaults/<default_filename>``, read once),
     a path to a YAML file, a mapping, or an instance of ``model`` (returned as is). Any problem
     raises :class:`~lendvalue.errors.ConfigError` naming the file and the field.
     """
@@ -44,7 +50,7 @@ def load_table(model: type[TableT], source: TableSource, default_filename: str) 
             f"{type(source).__name__}"
         )
     if source is None:
-        return _cached_default(model, default_filename)
+        return _cached_default(model, package, default_filename)
     if isinstance(source, Mapping):
         return _validate(model, source, "<mapping>")
     return _read(model, Path(source))
@@ -87,8 +93,8 @@ def _validate(model: type[TableT], raw: Mapping[str, Any], where: str) -> TableT
 
 
 @lru_cache(maxsize=16)
-def _cached_default(model: type[TableT], filename: str) -> TableT:
-    path = Path(str(resources.files("lendvalue.models.credit") / "defaults" / filename))
+def _cached_default(model: type[TableT], package: str, filename: str) -> TableT:
+    path = Path(str(resources.files(package) / "defaults" / filename))
     return _read(model, path)
 
 

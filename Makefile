@@ -26,6 +26,8 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_sample.py
+	$(BIN)/python bench/bench_retention.py
+	$(BIN)/python bench/bench_valuation.py
 
 clean:
 	rm -rf $(VENV) out lendvalue.duckdb lendvalue.duckdb.wal

@@ -82,5 +82,7 @@ def test_public_names_match_all() -> None:
         "sample",
         "cli",
         "models",
+        "tables",
+        "valuation",
     }
     assert public == set(lendvalue.__all__) - {"__version__"}

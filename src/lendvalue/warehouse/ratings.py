@@ -22,6 +22,7 @@ import pandas as pd
 from lendvalue.errors import DataContractError
 from lendvalue.warehouse.defaults import default_dates_sql
 from lendvalue.warehouse.rfm import parse_date
+from lendvalue.warehouse.sql import run_query
 from lendvalue.warehouse.validation import literal
 
 __all__ = ["classification_inputs", "rating_history"]
@@ -30,16 +31,6 @@ DEFAULT_GRADE = "D"
 """The master scale's default grade (``contract.GRADES``, last)."""
 CROSS_DEFAULT_LOOKBACK_DAYS = 365
 """A ``cross_default`` event counts for this many days (the contract records no cure date)."""
-
-
-def _run(con: duckdb.DuckDBPyConnection, sql: str, what: str) -> pd.DataFrame:
-    try:
-        return con.execute(sql).df()
-    except duckdb.Error as exc:
-        raise DataContractError(
-            f"{what}: {str(exc).splitlines()[0]} — the warehouse needs the contract tables this "
-            "query reads (load them with `lendvalue ingest`)"
-        ) from exc
 
 
 def rating_history(
@@ -102,7 +93,7 @@ SELECT k.customer_id, k.rating_date, k.grade, k.source,
 FROM kept k LEFT JOIN ended e USING (customer_id)
 ORDER BY k.customer_id, k.rating_date
 """
-    return _run(con, sql, "rating_history")
+    return run_query(con, sql, "rating_history")
 
 
 def classification_inputs(
@@ -215,4 +206,4 @@ LEFT JOIN dflt USING (facility_id)
 LEFT JOIN xdef ON xdef.customer_id = f.customer_id
 ORDER BY f.facility_id
 """
-    return _run(con, sql, "classification_inputs")
+    return run_query(con, sql, "classification_inputs")

@@ -1,0 +1,105 @@
+"""The customer-level streams beside the facilities: deposits, fee income from the
+repeat-transaction models, retention spend and acquisition cost — monthly, expected, by customer
+(customers × months, in blocks of customers).
+
+- **Deposits**: the balance today :math:`D_0` runs off at ``runoff_annual`` while the
+  relationship lasts, :math:`D_m = D_0 (1 - \\rho)^{m/12}`; each month it earns the deposit FTP
+  (at the assumed tenor, today's curve) over the rate the bank pays:
+  :math:`\\text{deposit value}_m = S(m-1) D_{m-1} (\\mathrm{FTP}^{dep} - r^{dep}) / 12`, and
+  costs ``opex_bp_annual`` of the balance.
+- **Fees**: the expected fee margin of each month, e.g. from
+  :func:`fee_margins` (BG/NBD expected transactions × Gamma-Gamma average margin). It is *not*
+  weighted by the relationship's survival: the repeat-transaction model has its own dropout,
+  and weighting by both would count attrition twice.
+- **Retention spend**: ``retention_cost_annual_yuan`` of the customer's size class, a twelfth a
+  month while the relationship lasts.
+- **Acquisition cost**: for a prospect (not yet a customer), its ``acquisition_cost`` once, today
+  (undiscounted).
+
+All are pre-tax; the customer's tax is levied on their sum with the facilities' profit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from lendvalue.valuation.customer_curves import Curves
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BLOCK_CUSTOMERS = 8192
+
+
+@dataclass(frozen=True)
+class CustomerStreams:
+    """Inputs per customer (row ``i`` of the customer arrays)."""
+
+    deposit_balance: Array
+    deposit_rate: Array
+    deposit_ftp: Array
+    """The deposit FTP rate crediting the balance (today's curve at the assumed tenor)."""
+    retention_cost_annual: Array
+    acquisition_cost: Array
+    """0 for existing customers."""
+    fee_margin: Array | None = None
+    """Expected fee margin by month (customers × months 1 … H), yuan; None: no fee stream."""
+
+
+def stream_values(
+    streams: CustomerStreams,
+    survival: Curves,
+    *,
+    horizon_months: int,
+    discount_rate_annual: float,
+    runoff_annual: float,
+    deposit_opex_bp_annual: float,
+    monthly: bool = False,
+) -> tuple[dict[str, Array], dict[str, Array] | None]:
+    """Present values per customer — ``deposit_value``, ``deposit_opex``, ``fee_income``,
+    ``retention_cost``, ``acquisition_cost`` (signed, pre-tax) — plus their first-12-month sums
+    (``*_12m``); with ``monthly`` the monthly amounts too."""
+    n = streams.deposit_balance.shape[0]
+    h = horizon_months
+    names = ("deposit_value", "deposit_opex", "fee_income", "retention_cost")
+    pv = {k: np.zeros(n) for k in names}
+    first = {f"{k}_12m": np.zeros(n) for k in names}
+    months = {k: np.zeros((n, h)) for k in names} if monthly else None
+    discount = (1.0 + discount_rate_annual) ** (-np.arange(1, h + 1) / 12.0)
+    runoff = (1.0 - runoff_annual) ** (np.arange(h) / 12.0)
+    for start in range(0, n if h else 0, BLOCK_CUSTOMERS):
+        rows = np.arange(start, min(start + BLOCK_CUSTOMERS, n))
+        alive = survival.block(rows, h)[:, :-1]
+        balance = alive * streams.deposit_balance[rows, None] * runoff[None, :]
+        spread = (streams.deposit_ftp[rows] - streams.deposit_rate[rows])[:, None]
+        flows = {
+            "deposit_value": balance * spread / 12.0,
+            "deposit_opex": -balance * deposit_opex_bp_annual / 1.2e5,
+            "fee_income": (np.zeros_like(alive) if streams.fee_margin is None
+                           else streams.fee_margin[rows, :h]),
+            "retention_cost": -alive * streams.retention_cost_annual[rows, None] / 12.0,
+        }  # fmt: skip
+        for k, v in flows.items():
+            pv[k][rows] = v @ discount
+            first[f"{k}_12m"][rows] = v[:, :12].sum(axis=1)
+            if months is not None:
+                months[k][rows] = v
+    pv["acquisition_cost"] = -streams.acquisition_cost.astype(np.float64)
+    return {**pv, **first}, months
+
+
+def fee_margins(
+    expected_transactions: npt.ArrayLike, margin_per_transaction: npt.ArrayLike
+) -> Array:
+    """Expected fee margin by month from cumulative expected transactions.
+
+    ``expected_transactions`` is customers × months 0 … H of :math:`E[X(t_m)]` (e.g. a BG/NBD
+    model's ``conditional_expected_transactions`` at each month end, in the model's time unit;
+    column 0 is 0); the month's margin is the increment × the expected margin per transaction
+    (a scalar or one per customer, e.g. Gamma-Gamma's ``expected_average_spend``)."""
+    cumulative = np.asarray(expected_transactions, dtype=np.float64)
+    per = np.asarray(margin_per_transaction, dtype=np.float64)
+    per = per[:, None] if per.ndim == 1 else per
+    return np.asarray(np.diff(cumulative, axis=1) * per, dtype=np.float64)

@@ -135,6 +135,24 @@ def test_the_band_brackets_the_estimate_and_widens_with_uncertainty() -> None:
     assert wide["clv_high"][0] - wide["clv_low"][0] > narrow["clv_high"][0] - narrow["clv_low"][0]
 
 
+def test_fee_stream_from_a_bgnbd_model() -> None:
+    """CDNOW (weeks): the stream's sum over 9 months equals the model's conditional expectation
+    at 9 months (of 365.25 / 7 / 12 weeks) times the margin; the first customer's months are
+    positive and fall (dropout and the rate's posterior)."""
+    from lendvalue.models import BetaGeoModel
+    from lendvalue.valuation import expected_fee_margins
+
+    summary = pd.read_csv(
+        Path(__file__).parents[1] / "data" / "btyd" / "cdnow_customers_summary.csv"
+    )
+    model = BetaGeoModel().fit(summary)
+    stream = expected_fee_margins(model, summary.iloc[:50], 80.0, 9)
+    assert stream.shape == (50, 9)
+    want = model.conditional_expected_transactions(summary.iloc[:50], 9 * 365.25 / 7 / 12) * 80.0
+    np.testing.assert_allclose(stream.sum(axis=1), want, rtol=1e-10)
+    assert np.all(stream[0] > 0) and np.all(np.diff(stream[0]) < 0)
+
+
 def test_fee_margins_are_increments_times_margin() -> None:
     cumulative = np.array([[0.0, 0.5, 0.9, 1.2], [0.0, 0.1, 0.1, 0.3]])
     np.testing.assert_allclose(fee_margins(cumulative, [100.0, 50.0]),

@@ -18,7 +18,7 @@ from lendvalue.valuation.customer_curves import (
     no_attrition,
 )
 from lendvalue.valuation.engine import COMPONENTS, FacilityValues, project_cash_flows
-from lendvalue.valuation.streams import CustomerStreams, fee_margins
+from lendvalue.valuation.streams import CustomerStreams, expected_fee_margins, fee_margins
 
 __all__ = [
     "CLV_COMPONENTS",
@@ -34,6 +34,7 @@ __all__ = [
     "Scenario",
     "ValuationInputs",
     "customer_value",
+    "expected_fee_margins",
     "facility_book",
     "facility_values",
     "fee_margins",

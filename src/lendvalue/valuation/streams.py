@@ -22,6 +22,7 @@ All are pre-tax; the customer's tax is levied on their sum with the facilities' 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -88,6 +89,27 @@ def stream_values(
                 months[k][rows] = v
     pv["acquisition_cost"] = -streams.acquisition_cost.astype(np.float64)
     return {**pv, **first}, months
+
+
+def expected_fee_margins(
+    transaction_model: Any,
+    summary: Any,
+    margin_per_transaction: npt.ArrayLike,
+    horizon_months: int,
+) -> Array:
+    """The monthly fee stream of each customer of ``summary`` (its RFM summary, one row per
+    customer) from a fitted repeat-transaction model (BG/NBD, MBG/NBD, Pareto/NBD): the expected
+    transactions by each month end, in the model's time unit, through :func:`fee_margins`.
+    ``margin_per_transaction`` is a scalar or one value per customer (Gamma-Gamma's
+    ``expected_average_spend``, a margin in yuan)."""
+    from lendvalue.models.btyd.estimators import PERIODS_PER_YEAR
+
+    per_month = PERIODS_PER_YEAR[transaction_model.time_unit] / 12.0
+    horizons = np.arange(horizon_months + 1, dtype=np.float64)[:, None] * per_month
+    cumulative = np.asarray(
+        transaction_model.conditional_expected_transactions(summary, horizons), dtype=np.float64
+    ).T  # customers × months 0 … H
+    return fee_margins(cumulative, margin_per_transaction)
 
 
 def fee_margins(

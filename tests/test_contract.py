@@ -84,5 +84,7 @@ def test_public_names_match_all() -> None:
         "models",
         "tables",
         "valuation",
+        "segmentation",
+        "strategy",
     }
     assert public == set(lendvalue.__all__) - {"__version__"}

@@ -251,7 +251,7 @@ def test_a_sample_bank_valued_from_the_warehouse(
             retention_cost_annual=customers["size_class"].map(a.retention_cost_annual_yuan)
             .to_numpy(float), acquisition_cost=customers["acquisition_cost"].to_numpy(float),
         ),
-        realised_12m=customers["customer_id"].map(realised).fillna(0.0).to_numpy(),
+        realised_12m=realised,
     )  # fmt: skip
     facilities = active_facilities(con, as_of)
     draws = scenarios(survival=survival_scenarios(weibull, customers, n_draws=20))
@@ -270,3 +270,76 @@ def test_a_sample_bank_valued_from_the_warehouse(
     assert (table["capital_pv"] >= 0).all()
     assert (table.loc[has_loans, "capital_pv"] > 0).mean() > 0.8
     assert np.isfinite(table.loc[table["capital_pv"] > 0, "raroc"]).all()
+
+
+def test_facility_book_refuses_what_it_cannot_value() -> None:
+    """Matured, not yet started, foreign-currency and unpriced facilities are named."""
+    base = {
+        "facility_id": "F1", "customer_id": "C1", "product": "term_loan",
+        "limit_amount": 1e6, "drawn_amount": 1e6, "currency": "CNY",
+        "origination_date": pd.Timestamp("2024-01-10"), "maturity_date": pd.Timestamp("2027-01-10"),
+        "rate_type": "fixed", "rate": 0.045, "spread_bp": np.nan, "amortization": "bullet",
+        "collateral_type": "unsecured", "upfront_fee": 0.0, "commitment_fee_bp": 0.0,
+        "classification": "normal", "status": "active",
+    }  # fmt: skip
+    rows = pd.Series([0], index=["C1"])
+    cases = [
+        ({"maturity_date": pd.Timestamp("2025-06-30")}, "mature on or before"),
+        ({"origination_date": pd.Timestamp("2025-07-01")}, "start after"),
+        ({"currency": "USD"}, "not in CNY"),
+        ({"rate": np.nan}, "no rate"),
+        ({"rate_type": "lpr_1y", "rate": np.nan}, "no spread_bp"),
+    ]
+    for change, message in cases:
+        with pytest.raises(DataContractError, match=message):
+            facility_book(pd.DataFrame([base | change]), rows, AS_OF, market(), assumptions(),
+                          np.array([0.01]))  # fmt: skip
+    # a maturity on the valuation date's day of month five months on is five months away
+    five = pd.DataFrame([base | {"maturity_date": pd.Timestamp("2025-11-30")}])
+    book = facility_book(five, rows, AS_OF, market(), assumptions(), np.array([0.01]))
+    assert book.remaining_months.tolist() == [5]
+
+
+def test_streams_from_the_assumptions_stop_at_default() -> None:
+    """customer_streams credits deposits at the deposit FTP at the assumed tenor and costs
+    retention by size class; both stop when the customer defaults (PD weight)."""
+    from lendvalue.valuation.streams import customer_streams, stream_values
+
+    customers = pd.DataFrame({"customer_id": ["C0", "C1"], "size_class": ["large", "micro"]})
+    deposits = pd.DataFrame({"customer_id": ["C1"], "balance_yuan": [1e6], "rate": [0.004]})
+    a = assumptions(24)
+    st_ = customer_streams(customers, deposits, as_of=AS_OF, market=market(), assumptions=a)
+    assert st_.deposit_balance.tolist() == [0.0, 1e6] and st_.deposit_ftp.tolist() == [0.018] * 2
+    assert st_.retention_cost_annual.tolist() == [20000.0, 500.0]
+    safe, _ = stream_values(st_, alive(24, 2), flat_pd(0.0, 24, 2), horizon_months=24,
+                            discount_rate_annual=0.08, runoff_annual=0.1,
+                            deposit_opex_bp_annual=10.0)  # fmt: skip
+    risky, _ = stream_values(st_, alive(24, 2), flat_pd(0.01, 24, 2), horizon_months=24,
+                             discount_rate_annual=0.08, runoff_annual=0.1,
+                             deposit_opex_bp_annual=10.0)  # fmt: skip
+    v = 1.08 ** (-1 / 12)
+    want = sum(v**m * 0.99 ** (m - 1) * 1e6 * 0.9 ** ((m - 1) / 12) * 0.014 / 12
+               for m in range(1, 25))  # fmt: skip
+    assert risky["deposit_value"][1] == pytest.approx(want, rel=REL)
+    assert risky["deposit_value"][1] < safe["deposit_value"][1]
+
+
+def test_a_pd_scenario_moves_the_capital_too() -> None:
+    """A scenario with a five times higher PD lowers the CLV by more than its expected loss
+    alone: the capital requirement rises with the PD (with_pd)."""
+    from lendvalue.valuation import Scenario
+    from lendvalue.valuation.book import with_pd
+
+    book = loan(remaining_months=24, term_months=24)
+    h = 24
+    base_inputs = inputs(1, q=0.001, h=h)
+    base = customer_value(book, assumptions(h), base_inputs)
+    higher = customer_value(
+        book,
+        assumptions(h),
+        base_inputs,
+        scenarios=[Scenario(pd_curves=flat_pd(0.005, h), pd_1y=np.array([0.06]))],
+    )
+    assert higher["clv_low"][0] < base["clv"][0]
+    rebuilt = with_pd(book, np.array([0.06]), pd_floor=0.0005)
+    assert rebuilt.capital_k[0] > 0 and rebuilt.capital_k[0] != book.capital_k[0]

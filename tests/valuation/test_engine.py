@@ -335,3 +335,49 @@ def test_blocks_and_threads_do_not_change_the_numbers() -> None:
     one = project_cash_flows(book, a, market(), AS_OF, s, pdc, block_rows=3000, threads=1)
     many = project_cash_flows(book, a, market(), AS_OF, s, pdc, block_rows=128, threads=2)
     pd.testing.assert_frame_equal(one.table, many.table, rtol=1e-13)
+
+
+# --------------------------------------------------------------------------- review cases
+
+
+def test_a_missing_number_is_not_summed_away() -> None:
+    """A NaN in a curve makes the facility's value NaN, not a finite sum of what is left."""
+    h = 12
+    s = alive(h)
+    nan_pd = flat_pd(0.001, h).values.copy()
+    nan_pd[0, 5] = np.nan
+    with pytest.raises(Exception, match="finite probabilities"):
+        MatrixCurves(nan_pd)
+    book = loan(balance=np.array([np.nan]))
+    got = project_cash_flows(book, assumptions(), market(), AS_OF, s, flat_pd(0.001, h)).table
+    assert np.isnan(got["value"][0])
+
+
+def test_renewal_cycles_are_exact_for_any_term() -> None:
+    """A 49-month term: 49 · (1/49) must count as one whole cycle (the second renewal starts
+    in month 99 and brings its fee then)."""
+    v = 1.08 ** (-1 / 12)
+    book = loan(remaining_months=1, term_months=49, renewal_probability=0.5, upfront_fee=1000.0,
+                opex_month=0.0, opex_bp=0.0, balance=0.0, renewal_balance=0.0)  # fmt: skip
+    got = value(book, assumptions(horizon=120)).iloc[0]
+    assert got["fee_income"] == pytest.approx(1000 * (0.5 * v**2 + 0.25 * v**51 + 0.125 * v**100),
+                                              rel=REL)  # fmt: skip
+
+
+def test_an_lpr_scenario_in_the_assumptions_is_applied() -> None:
+    """The assumptions' lpr_scenario adds future fixings: a 1Y-LPR loan resetting in month 4
+    pays the scenario's 2.5% + 80 bp from then on."""
+    import datetime as dt_
+
+    from lendvalue.valuation.assumptions import LprFixing
+
+    mk = market(0.030).with_scenario([(dt_.date(2025, 8, 20), "1Y", 0.025)])
+    v = 1.08 ** (-1 / 12)
+    interest = sum(v**m * 1e6 * (0.038 if m <= 3 else 0.033) / 12 for m in range(1, 13))
+    book = loan(floating=True, rate=0.038, spread=0.008, lpr_now=0.030, next_reset=3,
+                ftp_fixed=np.nan)  # fmt: skip
+    got = value(book, assumptions(), mk=mk).iloc[0]
+    assert got["interest_income"] == pytest.approx(interest, rel=REL)
+    scenario = assumptions(lpr_scenario=(LprFixing(date=dt_.date(2025, 8, 20), tenor="1Y",
+                                                   rate=0.025),))  # fmt: skip
+    assert scenario.lpr_scenario[0].rate == 0.025

@@ -25,7 +25,7 @@ Conventions (docs/valuation.md):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -153,8 +153,9 @@ def facility_book(
         raise DataContractError(f"unknown product codes {sorted(set(product_code[product < 0]))}")
     origination = np.array([day_number(d) for d in active["origination_date"]], dtype=np.int64)
     maturity = np.array([day_number(d) for d in active["maturity_date"]], dtype=np.int64)
-    remaining = np.maximum(np.ceil((maturity - today) / _MONTH_DAYS), 1).astype(np.int64)
-    term = np.maximum(np.round((maturity - origination) / _MONTH_DAYS), 1).astype(np.int64)
+    _check_running(active, origination, maturity, today)
+    remaining = _months_up_to(today, maturity)
+    term = _months_up_to(origination, maturity)
 
     off = np.isin(product_code, OFF_BALANCE)
     revolving = product_code == "revolver"
@@ -174,6 +175,7 @@ def facility_book(
     renewal_balance = np.where(revolving, revolver_balance, np.where(off, balance, limit))
 
     floating = active["rate_type"].to_numpy(object) != "fixed"
+    _check_pricing(active, floating & ~off)
     five_year = active["rate_type"].to_numpy(object) == "lpr_5y"
     spread_bp = active["spread_bp"].to_numpy(np.float64)
     # the last reset on or before as_of: origination + k × reset_months
@@ -246,11 +248,65 @@ def facility_book(
     )
 
 
-def _months_between(earlier: IntArray, later: int) -> IntArray:
+def _check_running(active: pd.DataFrame, origination: IntArray, maturity: IntArray, today: int
+                   ) -> None:  # fmt: skip
+    """Only facilities running on the valuation date, in yuan, can be valued."""
+    ids = active["facility_id"].to_numpy(object)
+    problems = {
+        "mature on or before the valuation date": maturity <= today,
+        "start after the valuation date": origination > today,
+    }
+    if "currency" in active.columns:
+        currency = active["currency"].fillna("CNY").replace("", "CNY").to_numpy(object)
+        problems["are not in CNY (the market table has no FX curves; value them apart)"] = (
+            currency != "CNY"
+        )
+    for what, bad in problems.items():
+        if bad.any():
+            raise DataContractError(
+                f"facility_book: {int(bad.sum())} active facilities {what}: "
+                f"{', '.join(map(str, ids[bad][:5]))}"
+            )
+
+
+def _check_pricing(active: pd.DataFrame, floating: BoolArray) -> None:
+    """A floating facility needs its spread, a fixed one its rate (the contract's row rules;
+    a missing value would silently price at 0)."""
+    ids = active["facility_id"].to_numpy(object)
+    no_spread = floating & active["spread_bp"].isna().to_numpy()
+    off = np.isin(active["product"].to_numpy(object), OFF_BALANCE)
+    no_rate = ~floating & ~off & active["rate"].isna().to_numpy()
+    for what, bad in (("spread_bp", no_spread), ("rate", no_rate)):
+        if bad.any():
+            raise DataContractError(
+                f"facility_book: {int(bad.sum())} facilities have no {what}: "
+                f"{', '.join(map(str, ids[bad][:5]))}"
+            )
+
+
+def _months_up_to(start: IntArray | int, end: IntArray) -> IntArray:
+    """Calendar months from ``start`` to ``end``, a part month counting as one, at least 1 —
+    on the grid of :func:`lendvalue.valuation.curves.month_starts`."""
+    begin = np.broadcast_to(np.asarray(start, dtype=np.int64), end.shape)
+    whole = _months_between(begin, end)
+    return np.maximum(whole + (_add_months(begin, whole) < end), 1).astype(np.int64)
+
+
+def with_pd(book: FacilityBook, pd_1y: Array, *, pd_floor: float) -> FacilityBook:
+    """The book with its capital requirement recomputed at the customers' one-year PDs
+    ``pd_1y`` (by customer row): K at the PD, the facility's LGD and its remaining maturity
+    (1-5 years), as :func:`facility_book` computes it."""
+    maturity_years = np.clip(book.remaining_months / 12.0, 1.0, 5.0)
+    k = capital_requirement_k(np.maximum(pd_1y[book.customer], pd_floor), book.lgd,
+                              maturity_years)  # fmt: skip
+    return replace(book, capital_k=np.asarray(k, dtype=np.float64))
+
+
+def _months_between(earlier: IntArray, later: IntArray | int) -> IntArray:
     """Whole calendar months from ``earlier`` to ``later`` (days), counting a month once its
     day of month is reached."""
     a = earlier.astype("datetime64[D]")
-    b = np.datetime64(int(later), "D")
+    b = np.asarray(later, dtype=np.int64).astype("datetime64[D]")
     months = (b.astype("datetime64[M]") - a.astype("datetime64[M]")).astype(np.int64)
     reached = _add_months(earlier, months) <= later
     out: IntArray = np.maximum(months - (~reached), 0)

@@ -3,7 +3,9 @@
 Dates are day numbers (days since 1970-01-01, as ``numpy.datetime64[D]``); tenors are months.
 
 - :meth:`MarketCurves.lpr_on`: the fixing in force on a day — the latest fixing on or before it
-  (the first fixing for earlier days); a scenario's future fixings extend the history.
+  (the first fixing for earlier days: a facility older than the history takes the first
+  curve); a scenario's future fixings (:meth:`MarketCurves.with_scenario`, the assumptions'
+  ``lpr_scenario``) extend the history.
 - :meth:`MarketCurves.ftp_on`: the FTP (or deposit FTP) curve published last on or before a day,
   linear in the tenor between its points and flat beyond the shortest and longest.
 - :func:`month_starts`: the day number of ``as_of`` plus ``m`` calendar months (the month
@@ -114,6 +116,23 @@ class MarketCurves:
             ftp=_curve(frame, "ftp"),
             deposit_ftp=_curve(frame, "deposit_ftp"),
         )
+
+    def with_scenario(self, fixings: Iterable[tuple[dt.date, str, float]]) -> MarketCurves:
+        """These curves with future LPR fixings ``(date, "1Y" | "5Y", rate)`` added (a fixing
+        on a date already published replaces it); the other tenor carries its last value."""
+        extra = list(fixings)
+        if not extra:
+            return self
+        days = sorted(set(self.lpr.days.tolist()) | {day_number(d) for d, _, _ in extra})
+        index = {d: k for k, d in enumerate(days)}
+        rates = np.full((len(days), 2), np.nan)
+        for k, d in enumerate(self.lpr.days):
+            rates[index[int(d)]] = self.lpr.rates[k]
+        for d, tenor, rate in extra:
+            rates[index[day_number(d)], LPR_TENORS.index(tenor)] = rate
+        filled = pd.DataFrame(rates).ffill().bfill().to_numpy(np.float64)
+        lpr = Curve(np.array(days, dtype=np.int64), self.lpr.tenors, filled)
+        return MarketCurves(lpr=lpr, ftp=self.ftp, deposit_ftp=self.deposit_ftp)
 
     def lpr_on(self, day: npt.ArrayLike, five_year: npt.ArrayLike) -> Array:
         """The 1Y (or, where ``five_year``, the 5Y) LPR fixing in force on ``day``."""

@@ -21,7 +21,9 @@ tax rate on the pre-tax profit, and the capital charge.
   the first year's economic profit, undiscounted.
 - **Band**: the 10th and 90th percentiles of the CLV over scenarios drawn from the models'
   parameter uncertainty (:class:`Scenario`): each scenario replaces the survival curves, the PD
-  curves or the fee stream and revalues everything.
+  curves (and with them the capital requirement) or the fee stream and revalues everything.
+  The band is widened, where needed, to contain the estimate itself: with few draws the
+  estimate can fall outside the sample quantiles.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import pandas as pd
 from lendvalue.errors import DataContractError
 from lendvalue.tables import TableSource
 from lendvalue.valuation.assumptions import Assumptions
-from lendvalue.valuation.book import FacilityBook, facility_book
+from lendvalue.valuation.book import FacilityBook, facility_book, with_pd
 from lendvalue.valuation.curves import MarketCurves
 from lendvalue.valuation.customer_curves import Curves
 from lendvalue.valuation.engine import FacilityValues, project_cash_flows
@@ -63,7 +65,8 @@ class ValuationInputs:
     survival: Curves
     pd_curves: Curves
     streams: CustomerStreams
-    realised_12m: Array | None = None
+    realised_12m: pd.Series | None = None
+    """The last 12 months' realised contribution by ``customer_id`` (customers it lacks: 0)."""
     ccf_table: TableSource = None
     lgd_table: TableSource = None
     custom_schedules: pd.DataFrame | None = None
@@ -94,16 +97,22 @@ def facility_values(
     monthly: bool = False,
 ) -> tuple[FacilityBook, FacilityValues]:
     """The book of ``facilities`` (built when a frame is given) and its values."""
+    market = _market(inputs, assumptions)
     book = facilities if isinstance(facilities, FacilityBook) else facility_book(
-        facilities, inputs.customer_rows, inputs.as_of, inputs.market, assumptions,
+        facilities, inputs.customer_rows, inputs.as_of, market, assumptions,
         inputs.pd_1y, ccf_table=inputs.ccf_table, lgd_table=inputs.lgd_table,
         custom_schedules=inputs.custom_schedules,
     )  # fmt: skip
     values = project_cash_flows(
-        book, assumptions, inputs.market, inputs.as_of, inputs.survival, inputs.pd_curves,
+        book, assumptions, market, inputs.as_of, inputs.survival, inputs.pd_curves,
         monthly=monthly,
     )  # fmt: skip
     return book, values
+
+
+def _market(inputs: ValuationInputs, assumptions: Assumptions) -> MarketCurves:
+    """The market curves with the assumptions' LPR scenario, if any."""
+    return inputs.market.with_scenario((f.date, f.tenor, f.rate) for f in assumptions.lpr_scenario)
 
 
 def customer_value(
@@ -137,15 +146,17 @@ def _scenario_clv(
     streams = inputs.streams
     if s.fee_margin is not None:
         streams = replace(streams, fee_margin=s.fee_margin)
-    changed = replace(
-        inputs,
-        survival=s.survival or inputs.survival,
-        pd_curves=s.pd_curves or inputs.pd_curves,
-        pd_1y=inputs.pd_1y if s.pd_1y is None else s.pd_1y,
-        streams=streams,
-    )
-    values = project_cash_flows(book, assumptions, changed.market, changed.as_of,
-                                changed.survival, changed.pd_curves)  # fmt: skip
+    pd_curves = s.pd_curves or inputs.pd_curves
+    pd_1y = s.pd_1y
+    if pd_1y is None and s.pd_curves is not None:  # the level the curves imply, for capital
+        rows = np.arange(len(inputs.customers), dtype=np.int64)
+        pd_1y = pd_curves.block(rows, 12)[:, 12]
+    if pd_1y is not None:
+        book = with_pd(book, pd_1y, pd_floor=assumptions.pd_floor)
+    changed = replace(inputs, survival=s.survival or inputs.survival, pd_curves=pd_curves,
+                      pd_1y=inputs.pd_1y if pd_1y is None else pd_1y, streams=streams)  # fmt: skip
+    values = project_cash_flows(book, assumptions, _market(changed, assumptions),
+                                changed.as_of, changed.survival, changed.pd_curves)  # fmt: skip
     return _customer_table(book, values, assumptions, changed, streams)["clv"].to_numpy()
 
 
@@ -164,7 +175,7 @@ def _customer_table(
                            ).astype(np.float64)  # fmt: skip
 
     own, _ = stream_values(
-        streams, inputs.survival, horizon_months=assumptions.horizon_months,
+        streams, inputs.survival, inputs.pd_curves, horizon_months=assumptions.horizon_months,
         discount_rate_annual=assumptions.discount_rate_annual,
         runoff_annual=assumptions.deposits.runoff_annual,
         deposit_opex_bp_annual=assumptions.deposits.opex_bp_annual,
@@ -183,13 +194,16 @@ def _customer_table(
                        + own["retention_cost"] + own["acquisition_cost"])  # fmt: skip
     out["tax"] = per_customer("tax") - t * customer_pretax
     out["capital_charge"] = per_customer("capital_charge")
-    out["clv"] = out[list(CLV_COMPONENTS)].sum(axis=1)
+    out["clv"] = out[list(CLV_COMPONENTS)].sum(axis=1, skipna=False)
     out["net_interest_income"] = out["interest_income"] + out["funding_cost"]
     deposits_after_tax = (own["deposit_value"] + own["deposit_opex"]) * (1 - t)
     out["current_value"] = per_customer("current_value") + deposits_after_tax
     out["potential_value"] = out["clv"] - out["current_value"]
     if inputs.realised_12m is not None:
-        out["realised_12m"] = np.asarray(inputs.realised_12m, dtype=np.float64)
+        realised = inputs.realised_12m
+        if not isinstance(realised, pd.Series):
+            raise DataContractError("realised_12m must be a Series indexed by customer_id")
+        out["realised_12m"] = out["customer_id"].map(realised).fillna(0.0).to_numpy(np.float64)
     capital = per_customer("capital_pv")
     rapat = per_customer("rapat_pv") + customer_pretax * (1 - t)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -48,6 +48,18 @@ class MatrixCurves:
 
     values: Array
 
+    def __post_init__(self) -> None:
+        v = np.asarray(self.values, dtype=np.float64)
+        if v.ndim != 2 or v.shape[1] < 1:
+            raise DataContractError("curves must be customers × months (month 0 first)")
+        if not np.all(np.isfinite(v)) or v.min() < 0.0 or v.max() > 1.0:
+            raise DataContractError("curve values must be finite probabilities in [0, 1]")
+        if not (np.all(v[:, 0] == 1.0) or np.all(v[:, 0] == 0.0)):
+            raise DataContractError(
+                "column 0 is the valuation date: a survival curve starts at 1, a cumulative PD "
+                "curve at 0 (did the curves start at month 1?)"
+            )
+
     @property
     def n_customers(self) -> int:
         return int(self.values.shape[0])

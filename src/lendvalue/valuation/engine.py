@@ -70,7 +70,8 @@ BLOCK_ROWS = 1024
 class FacilityValues:
     """Per facility: the components (PV, yuan, signed), ``value`` (their sum),
     ``current_value`` (the running contract) and ``potential_value`` (its renewals),
-    ``capital_pv`` (Σ D_m capital_m / 12, capital-years), ``rapat_pv``, ``raroc``,
+    ``capital_pv`` (Σ D_m capital_m / 12, capital-years), ``balance_pv`` (Σ D_m w_m B_m / 12,
+    the expected balance in discounted balance-years), ``rapat_pv``, ``raroc``,
     ``eva_12m``, ``raroc_12m``; with ``monthly=True`` also ``monthly``: each component by month
     (undiscounted expected amounts, facilities × months)."""
 
@@ -112,7 +113,7 @@ def project_cash_flows(
     charge_rate = (assumptions.cost_of_capital_annual
                    - assumptions.capital_return_annual * (1 - t)) / 12.0  # fmt: skip
     names = (*COMPONENTS, "current_value", "capital_pv", "rapat_pv", "eva_12m", "rapat_12m",
-             "capital_12m")  # fmt: skip
+             "capital_12m", "balance_pv")  # fmt: skip
     out = {name: np.zeros(book.n) for name in names}
     months = {name: np.zeros((book.n, horizon)) for name in COMPONENTS} if monthly else None
     if horizon == 0 or book.n == 0:
@@ -136,6 +137,7 @@ def project_cash_flows(
         economic -= charge_rate * f["capital"]
         out["current_value"][rows] = (economic * f["current"]) @ discount
         out["capital_pv"][rows] = capital_pv / 12.0
+        out["balance_pv"][rows] = f["balance"] @ discount / 12.0
         out["rapat_pv"][rows] = (pretax_pv + capital_pv * assumptions.capital_return_annual
                                  / 12.0) * (1 - t)  # fmt: skip
         out["eva_12m"][rows] = economic[:, first].sum(axis=1)
@@ -183,10 +185,11 @@ def _keep_freed_memory() -> bool:
 
 def _finish(out: dict[str, Array], months: dict[str, Array] | None) -> FacilityValues:
     table = pd.DataFrame({name: out[name] for name in COMPONENTS})
-    table["value"] = table.sum(axis=1)
+    table["value"] = table.sum(axis=1, skipna=False)
     table["current_value"] = out["current_value"]
     table["potential_value"] = table["value"] - table["current_value"]
     table["capital_pv"] = out["capital_pv"]
+    table["balance_pv"] = out["balance_pv"]
     table["rapat_pv"] = out["rapat_pv"]
     with np.errstate(divide="ignore", invalid="ignore"):
         table["raroc"] = np.where(out["capital_pv"] > 0, out["rapat_pv"] / out["capital_pv"],
@@ -214,7 +217,8 @@ def _block(
     over = m0 - col["n"]  # months past the running contract's maturity
     renewed = over >= 0
     ren = renewed.astype(np.float64)
-    cycle = np.maximum(np.floor(over * col["inv_term"]) + 1.0, 0.0)
+    # months are whole numbers: the 1e-9 keeps k·N·(1/N) from rounding down to k - 1
+    cycle = np.maximum(np.floor(over * col["inv_term"] + 1e-9) + 1.0, 0.0)
     start = ren * (col["n"] + (cycle - 1.0) * col["term"])
     age = m0 - start
 
@@ -235,7 +239,7 @@ def _block(
 
     # the rate: the LPR of the reset that governs the month, plus the spread
     base = col["first"] + ren * (start - col["first"])
-    since = base + np.floor((m0 - base) * (1.0 / a.reset_months)) * a.reset_months
+    since = base + np.floor((m0 - base) * (1.0 / a.reset_months) + 1e-9) * a.reset_months
     lpr = lpr_path[
         b.five_year.astype(np.int64)[:, None], np.clip(since, 0, horizon).astype(np.int64)
     ]
@@ -266,6 +270,7 @@ def _block(
     return {
         "interest_income": interest, "funding_cost": funding, "fee_income": fees,
         "operating_cost": opex, "expected_loss": loss, "capital": capital, "current": 1.0 - ren,
+        "balance": weighted,
     }  # fmt: skip
 
 

@@ -3,16 +3,16 @@ repeat-transaction models, retention spend and acquisition cost — monthly, exp
 (customers × months, in blocks of customers).
 
 - **Deposits**: the balance today :math:`D_0` runs off at ``runoff_annual`` while the
-  relationship lasts, :math:`D_m = D_0 (1 - \\rho)^{m/12}`; each month it earns the deposit FTP
-  (at the assumed tenor, today's curve) over the rate the bank pays:
-  :math:`\\text{deposit value}_m = S(m-1) D_{m-1} (\\mathrm{FTP}^{dep} - r^{dep}) / 12`, and
-  costs ``opex_bp_annual`` of the balance.
+  relationship lasts and the customer is not in default, :math:`D_m = D_0 (1 - \\rho)^{m/12}`;
+  each month it earns the deposit FTP (at the assumed tenor, today's curve) over the rate the
+  bank pays: :math:`\\text{deposit value}_m = S(m-1) (1 - PD(m-1)) D_{m-1}
+  (\\mathrm{FTP}^{dep} - r^{dep}) / 12`, and costs ``opex_bp_annual`` of the balance.
 - **Fees**: the expected fee margin of each month, e.g. from
   :func:`fee_margins` (BG/NBD expected transactions × Gamma-Gamma average margin). It is *not*
   weighted by the relationship's survival: the repeat-transaction model has its own dropout,
   and weighting by both would count attrition twice.
 - **Retention spend**: ``retention_cost_annual_yuan`` of the customer's size class, a twelfth a
-  month while the relationship lasts.
+  month while the relationship lasts and the customer is not in default.
 - **Acquisition cost**: for a prospect (not yet a customer), its ``acquisition_cost`` once, today
   (undiscounted).
 
@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lendvalue.errors import DataContractError
+from lendvalue.valuation.curves import day_number
 from lendvalue.valuation.customer_curves import Curves
 
 Array = npt.NDArray[np.float64]
@@ -52,6 +54,7 @@ class CustomerStreams:
 def stream_values(
     streams: CustomerStreams,
     survival: Curves,
+    pd_curves: Curves,
     *,
     horizon_months: int,
     discount_rate_annual: float,
@@ -72,7 +75,8 @@ def stream_values(
     runoff = (1.0 - runoff_annual) ** (np.arange(h) / 12.0)
     for start in range(0, n if h else 0, BLOCK_CUSTOMERS):
         rows = np.arange(start, min(start + BLOCK_CUSTOMERS, n))
-        alive = survival.block(rows, h)[:, :-1]
+        # the relationship alive and the customer not in default at the start of the month
+        alive = survival.block(rows, h)[:, :-1] * (1.0 - pd_curves.block(rows, h)[:, :-1])
         balance = alive * streams.deposit_balance[rows, None] * runoff[None, :]
         spread = (streams.deposit_ftp[rows] - streams.deposit_rate[rows])[:, None]
         flows = {
@@ -89,6 +93,41 @@ def stream_values(
                 months[k][rows] = v
     pv["acquisition_cost"] = -streams.acquisition_cost.astype(np.float64)
     return {**pv, **first}, months
+
+
+def customer_streams(
+    customers: Any,
+    deposits: Any,
+    *,
+    as_of: Any,
+    market: Any,
+    assumptions: Any,
+    fee_margin: Array | None = None,
+) -> CustomerStreams:
+    """The streams of ``customers`` (rows ``customer_id, size_class`` and, for prospects,
+    ``acquisition_cost``) from ``deposits`` (``customer_id, balance_yuan, rate``, e.g.
+    :func:`lendvalue.warehouse.valuation_inputs.deposit_positions`; missing customers hold
+    none), crediting deposits at the deposit FTP curve on ``as_of`` at the assumptions'
+    ``deposits.ftp_tenor_months`` and charging each size class its
+    ``retention_cost_annual_yuan``."""
+    import pandas as pd
+
+    ids = customers["customer_id"]
+    dep = deposits.set_index("customer_id") if len(deposits) else pd.DataFrame(
+        columns=["balance_yuan", "rate"])  # fmt: skip
+    balance = ids.map(dep["balance_yuan"]).fillna(0.0).to_numpy(np.float64)
+    rate = ids.map(dep["rate"]).fillna(0.0).to_numpy(np.float64)
+    ftp = float(market.deposit_ftp_on(day_number(as_of), assumptions.deposits.ftp_tenor_months))
+    retention = customers["size_class"].map(assumptions.retention_cost_annual_yuan)
+    if retention.isna().any():
+        raise DataContractError("customers need a size_class of the contract to cost retention")
+    acquisition = (customers["acquisition_cost"].fillna(0.0).to_numpy(np.float64)
+                   if "acquisition_cost" in customers.columns else np.zeros(len(ids)))  # fmt: skip
+    return CustomerStreams(
+        deposit_balance=balance, deposit_rate=rate, deposit_ftp=np.full(len(ids), ftp),
+        retention_cost_annual=retention.to_numpy(np.float64), acquisition_cost=acquisition,
+        fee_margin=fee_margin,
+    )  # fmt: skip
 
 
 def expected_fee_margins(

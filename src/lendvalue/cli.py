@@ -314,6 +314,107 @@ def demo(
     status(db=db, as_json=False)
 
 
+@app.command()
+@user_errors
+def price(
+    customer: Annotated[str, typer.Option("--customer", help="customer_id")],
+    product: Annotated[str, typer.Option("--product", help="contract product code")],
+    amount: Annotated[float, typer.Option("--amount", help="requested amount, yuan")],
+    tenor_months: Annotated[int, typer.Option("--tenor-months", min=1)],
+    collateral: Annotated[str, typer.Option("--collateral", help="collateral_type")] = "unsecured",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="default: the data's date")] = None,
+    net_capital: Annotated[
+        float | None, typer.Option("--net-capital-yuan", help="资本净额 for the exposure caps")
+    ] = None,
+    tier1_capital: Annotated[
+        float | None, typer.Option("--tier1-capital-yuan", help="一级资本净额")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh or en")] = None,
+    db: DbOption = None,
+) -> None:
+    """Price a facility for a customer, with its limit and the approve / refer / decline
+    decision and reasons (LPR + spread, built up from funding, loss, cost, capital and margin)."""
+    from lendvalue.strategy.application import evaluate_application
+    from lendvalue.strategy.pricing import COMPLIANCE_EN, COMPLIANCE_ZH
+    from lendvalue.warehouse.status import data_date
+    from lendvalue.warehouse.store import connect
+
+    language = lang or get_settings().lang
+    capital = None
+    if net_capital is not None or tier1_capital is not None:
+        capital = {"net_capital_yuan": net_capital or tier1_capital,
+                   "tier1_net_capital_yuan": tier1_capital or net_capital}  # fmt: skip
+    con = connect(_db(db), read_only=True)
+    try:
+        day = _parse_date(as_of, "--as-of") if as_of else data_date(con)
+        result = evaluate_application(
+            con, customer_id=customer, product=product, amount_yuan=amount,
+            tenor_months=tenor_months, as_of=day, collateral_type=collateral,
+            bank_capital=capital,
+        )  # fmt: skip
+    finally:
+        con.close()
+    _print_application(result, language)
+    out.print(COMPLIANCE_ZH if language == "zh" else COMPLIANCE_EN)
+
+
+def _print_application(result: Any, lang: str) -> None:
+    zh = lang == "zh"
+    d, q, limit = result.decision, result.quote, result.limit
+    out.rule(d.summary(lang))
+    facts = RichTable(show_header=False, box=None)
+    facts.add_row("评级 / PD" if zh else "grade / PD", f"{result.grade} / {result.pd_1y:.2%}")
+    facts.add_row("五级分类" if zh else "classification", result.classification)
+    facts.add_row(
+        "客户分层" if zh else "segment",
+        result.segment
+        + (
+            ""
+            if result.segment_source == "clv_table"
+            else (" (无CLV快照，价值层按核心)" if zh else " (no CLV snapshot: core value)")
+        ),
+    )
+    facts.add_row(
+        "可批额度" if zh else "limit",
+        f"{limit['limit_yuan'] / 1e4:,.2f}万元 ({limit['binding_zh'] if zh else limit['binding']})",
+    )
+    facts.add_row("批准金额" if zh else "approved", f"{d.approved_yuan / 1e4:,.2f}万元")
+    out.print(facts)
+    if q is None:
+        return
+    build = RichTable(title=("定价 " if zh else "price ") + q.price_text)
+    build.add_column("构成" if zh else "component")
+    build.add_column("bp", justify="right")
+    labels = {
+        "funding": ("资金成本(FTP)", "funding (FTP)"),
+        "expected_loss": ("预期损失", "expected loss"),
+        "operating_cost": ("运营成本", "operating cost"),
+        "capital_charge": ("资本成本", "capital"),
+        "tax": ("税", "tax"),
+        "fees": ("费用收入(抵减)", "fees (offset)"),
+        "margin": ("经济利润", "margin (economic profit)"),
+        "rate": ("利率", "rate"),
+    }
+    for key, (label_zh, label_en) in labels.items():
+        build.add_row(label_zh if zh else label_en, f"{q.build_up_bp[key]:,.1f}")
+    out.print(build)
+    if zh:
+        out.print(
+            f"门槛价 LPR{q.hurdle_spread_bp:+.1f}bp，盈亏平衡 LPR{q.breakeven_spread_bp:+.1f}bp，"
+            f"分层调整 {q.policy_adjustment_bp:+.0f}bp，"
+            f"关系优惠 {-q.relationship_discount_bp:+.1f}bp，"
+            f"RAROC {q.raroc:.2%}（门槛 {q.hurdle:.0%}）"
+        )
+    else:
+        out.print(
+            f"hurdle LPR{q.hurdle_spread_bp:+.1f}bp, "
+            f"break-even LPR{q.breakeven_spread_bp:+.1f}bp, "
+            f"segment {q.policy_adjustment_bp:+.0f}bp, "
+            f"relationship {-q.relationship_discount_bp:+.1f}bp, "
+            f"RAROC {q.raroc:.2%} (hurdle {q.hurdle:.0%})"
+        )
+
+
 def main() -> None:
     """Entry point of the ``lendvalue`` script."""
     app()

@@ -5,7 +5,7 @@ another — and the checks of numeric and coded array inputs at public entry poi
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -21,6 +21,7 @@ from lendvalue.errors import ConfigError, DataContractError
 Array = npt.NDArray[np.float64]
 FloatOrArray = float | Array
 TableT = TypeVar("TableT", bound=BaseModel)
+TableT2 = TypeVar("TableT2")
 TableSource = str | os.PathLike[str] | Mapping[str, Any] | BaseModel | None
 """Where a configuration table comes from: ``None`` (the package default), a YAML path, a
 mapping with the YAML's content, or an already-validated table object."""
@@ -96,6 +97,19 @@ def _validate(model: type[TableT], raw: Mapping[str, Any], where: str) -> TableT
 def _cached_default(model: type[TableT], package: str, filename: str) -> TableT:
     path = Path(str(resources.files(package) / "defaults" / filename))
     return _read(model, path)
+
+
+def exact_keys(value: Mapping[str, TableT2], expected: Sequence[str], what: str
+               ) -> Mapping[str, TableT2]:  # fmt: skip
+    """``value`` when its keys are exactly ``expected``; else a ``ValueError`` (pydantic turns it
+    into the field's error) naming the missing and unknown keys."""
+    missing = [k for k in expected if k not in value]
+    extra = [k for k in value if k not in expected]
+    if missing or extra:
+        raise ValueError(
+            f"needs exactly the {what} {', '.join(expected)}; missing {missing}, unknown {extra}"
+        )
+    return value
 
 
 # --------------------------------------------------------------------------- array inputs

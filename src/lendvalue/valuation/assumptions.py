@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lendvalue.contract import PRODUCTS, SIZE_CLASSES
-from lendvalue.tables import TableSource, load_table
+from lendvalue.tables import TableSource, exact_keys, load_table
 
 PRODUCT_CODES: tuple[str, ...] = tuple(p.code for p in PRODUCTS)
 SIZE_CODES: tuple[str, ...] = tuple(s.code for s in SIZE_CLASSES)
@@ -88,21 +88,15 @@ class Assumptions(BaseModel):
     @field_validator("products")
     @classmethod
     def _every_product(cls, value: dict[str, ProductAssumptions]) -> dict[str, ProductAssumptions]:
-        missing = [p for p in PRODUCT_CODES if p not in value]
-        extra = [p for p in value if p not in PRODUCT_CODES]
-        if missing or extra:
-            raise ValueError(f"needs exactly the contract's products; missing {missing}, "
-                             f"unknown {extra}")  # fmt: skip
+        exact_keys(value, PRODUCT_CODES, "contract's products")
         return value
 
     @field_validator("retention_cost_annual_yuan")
     @classmethod
     def _every_size(cls, value: dict[str, float]) -> dict[str, float]:
-        missing = [s for s in SIZE_CODES if s not in value]
-        extra = [s for s in value if s not in SIZE_CODES]
-        if missing or extra or any(v < 0 for v in value.values()):
-            raise ValueError(f"needs a value ≥ 0 for exactly {', '.join(SIZE_CODES)}; "
-                             f"missing {missing}, unknown {extra}")  # fmt: skip
+        exact_keys(value, SIZE_CODES, "size classes")
+        if any(v < 0 for v in value.values()):
+            raise ValueError("retention costs must be ≥ 0")
         return value
 
     @model_validator(mode="after")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
 
+from lendvalue.errors import DataContractError
 from lendvalue.warehouse.store import scalar, table_counts
 
 
@@ -59,3 +61,25 @@ def store_status(con: duckdb.DuckDBPyConnection, *, recent: int = 20) -> dict[st
         "quarantined_rows": int(scalar(con, "SELECT count(*) FROM quarantine")),
         "reconciled": unreconciled == 0,
     }
+
+
+def data_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The date the warehouse's data describe: the latest day anything was observed — a rating,
+    a fee transaction, a repayment paid or a credit event (a deposit month counts by its first
+    day). Runs default to it, so a store loaded today with data as of last month is valued as
+    of last month."""
+    value = scalar(
+        con,
+        """SELECT max(d) FROM (
+            SELECT max(rating_date) AS d FROM ratings
+            UNION ALL SELECT max(CAST(ts AS DATE)) FROM transactions
+            UNION ALL SELECT max(paid_date) FROM repayments
+            UNION ALL SELECT max(event_date) FROM credit_events
+            UNION ALL SELECT max(month) FROM deposits)""",
+    )
+    if value is None:
+        raise DataContractError(
+            "the warehouse holds no dated observations (ratings, transactions, repayments, "
+            "credit events, deposits): load data first, or give --as-of"
+        )
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])

@@ -45,6 +45,7 @@ from lendvalue.tables import (
     TableSource,
     as_float_array,
     check_range,
+    exact_keys,
     load_table,
     lookup_codes,
     scalar_or_array,
@@ -81,13 +82,7 @@ class CCFEntry(BaseModel):
 
 
 def _exact_products(value: dict[str, CCFEntry]) -> dict[str, CCFEntry]:
-    missing = [p for p in PRODUCT_CODES if p not in value]
-    extra = [p for p in value if p not in PRODUCT_CODES]
-    if missing or extra:
-        raise ValueError(
-            "must have exactly the data contract's product codes "
-            f"{', '.join(PRODUCT_CODES)}; missing {missing}, unknown {extra}"
-        )
+    exact_keys(value, PRODUCT_CODES, "data contract's product codes")
     return value
 
 

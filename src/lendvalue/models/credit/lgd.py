@@ -66,6 +66,7 @@ from lendvalue.tables import (
     TableSource,
     as_float_array,
     check_range,
+    exact_keys,
     load_table,
     lookup_codes,
     scalar_or_array,
@@ -143,13 +144,7 @@ class LGDTable(BaseModel):
     @field_validator("collateral")
     @classmethod
     def _contract_codes(cls, value: dict[str, CollateralTerms]) -> dict[str, CollateralTerms]:
-        missing = [c for c in COLLATERAL_TYPE_CODES if c not in value]
-        extra = [c for c in value if c not in COLLATERAL_TYPE_CODES]
-        if missing or extra:
-            raise ValueError(
-                "collateral must have exactly the data contract's codes "
-                f"{', '.join(COLLATERAL_TYPE_CODES)}; missing {missing}, unknown {extra}"
-            )
+        exact_keys(value, COLLATERAL_TYPE_CODES, "data contract's collateral codes")
         return value
 
     def unsecured(self, seniority: str) -> float:

@@ -1,0 +1,58 @@
+"""Segmentation: value tiers, risk tiers and the 3 × 3 value–risk matrix from the CLV table, and
+behavioural clusters by k-means (see docs/segmentation.md)."""
+
+from lendvalue.segmentation.clusters import (
+    AVERAGE_PHRASE,
+    FEATURE_PHRASES,
+    BehaviourClusters,
+    FeaturePhrase,
+    behaviour_clusters,
+    describe_clusters,
+)
+from lendvalue.segmentation.tiers import (
+    RISK_REASONS,
+    RISK_TIERS,
+    SEGMENT_CODES,
+    SEGMENTS,
+    VALUE_TIERS,
+    ClassificationFloors,
+    GradeTiers,
+    RiskTierRules,
+    Segment,
+    TierRules,
+    ValueTierRules,
+    load_tier_rules,
+    matrix_summary,
+    risk_tier,
+    segment,
+    segment_labels,
+    segment_table,
+    value_tier,
+)
+
+__all__ = [
+    "AVERAGE_PHRASE",
+    "FEATURE_PHRASES",
+    "RISK_REASONS",
+    "RISK_TIERS",
+    "SEGMENTS",
+    "SEGMENT_CODES",
+    "VALUE_TIERS",
+    "BehaviourClusters",
+    "ClassificationFloors",
+    "FeaturePhrase",
+    "GradeTiers",
+    "RiskTierRules",
+    "Segment",
+    "TierRules",
+    "ValueTierRules",
+    "behaviour_clusters",
+    "describe_clusters",
+    "load_tier_rules",
+    "matrix_summary",
+    "risk_tier",
+    "segment",
+    "segment_labels",
+    "segment_table",
+    "value_tier",
+]

@@ -86,5 +86,8 @@ def test_public_names_match_all() -> None:
         "valuation",
         "segmentation",
         "strategy",
+        "monitoring",
+        "reporting",
+        "pipeline",
     }
     assert public == set(lendvalue.__all__) - {"__version__"}

@@ -304,7 +304,9 @@ def demo(
     customers: Annotated[int, typer.Option(min=1)] = 5000,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """The whole flow on a synthetic bank: sample → ingest → status."""
+    """The whole flow on a synthetic bank: sample → ingest → status → run → report."""
+    from lendvalue.warehouse.store import connect
+
     data_dir = out_dir / "data"
     out.rule("1. sample portfolio")
     sample(out_dir=data_dir, customers=customers, seed=seed, bad_share=0.01, fmt="csv", as_of=None)
@@ -312,6 +314,150 @@ def demo(
     ingest(paths=[data_dir], table=None, mapping=None, db=db, reload=False, as_json=False)
     out.rule("3. what the store holds")
     status(db=db, as_json=False)
+    out.rule("4. the monthly run")
+    con = connect(_db(db), read_only=True)
+    try:  # a synthetic bank's capital: 13% / 11% of its exposures (its books hold no capital)
+        exposure = float(
+            con.execute(
+                "SELECT sum(drawn_amount) FROM facilities WHERE status = 'active'"
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.close()
+    run(
+        as_of=None,
+        assumptions=None,
+        policy=None,
+        alerts=None,
+        net_capital=0.13 * exposure,
+        tier1_capital=0.11 * exposure,
+        bank_name="示例银行 (lendvalue demo)",
+        draws=20,
+        db=db,
+    )
+    out.rule("5. the 客户终身价值管理表 and the report")
+    for language in ("zh", "en"):
+        report(as_of=None, lang=language, out_dir=out_dir, bank_name=None, db=db)
+
+
+def _bank_capital(net: float | None, tier1: float | None) -> dict[str, float] | None:
+    if net is None and tier1 is None:
+        return None
+    net_yuan = float(net if net is not None else tier1)  # type: ignore[arg-type]
+    tier1_yuan = float(tier1 if tier1 is not None else net)  # type: ignore[arg-type]
+    return {"net_capital_yuan": net_yuan, "tier1_net_capital_yuan": tier1_yuan}
+
+
+NetCapital = Annotated[
+    float | None, typer.Option("--net-capital-yuan", help="资本净额, for the exposure caps")
+]
+Tier1Capital = Annotated[float | None, typer.Option("--tier1-capital-yuan", help="一级资本净额")]
+
+
+@app.command()
+@user_errors
+def run(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="default: the data's date")] = None,
+    assumptions: Annotated[Path | None, typer.Option(help="valuation assumptions YAML")] = None,
+    policy: Annotated[Path | None, typer.Option(help="segment policy YAML")] = None,
+    alerts: Annotated[Path | None, typer.Option(help="alert thresholds YAML")] = None,
+    net_capital: NetCapital = None,
+    tier1_capital: Tier1Capital = None,
+    bank_name: Annotated[str, typer.Option("--bank-name", help="编制单位")] = "",
+    draws: Annotated[int, typer.Option("--draws", min=1, help="scenarios for the band")] = 20,
+    db: DbOption = None,
+) -> None:
+    """Value every customer for a snapshot date and write the CLV table (features → fit →
+    value → segment → strategy → alerts); re-running a date replaces its snapshot."""
+    from lendvalue.monitoring.alerts import load_alert_rules
+    from lendvalue.pipeline import STAGES, run_snapshot
+    from lendvalue.strategy.policy import load_policy
+    from lendvalue.valuation import load_assumptions
+    from lendvalue.warehouse.status import data_date
+    from lendvalue.warehouse.store import connect
+
+    con = connect(_db(db), threads=get_settings().threads)
+    try:
+        day = _parse_date(as_of, "--as-of") if as_of else data_date(con)
+        with _progress() as bar:
+            task = bar.add_task(f"snapshot {day}", total=len(STAGES))
+            seen: list[str] = []
+
+            def advance(name: str) -> None:
+                if seen:
+                    bar.advance(task)
+                seen.append(name)
+                bar.update(task, description=f"snapshot {day}: {name}")
+
+            summary = run_snapshot(
+                con, day, assumptions=load_assumptions(assumptions), policy=load_policy(policy),
+                alert_rules=load_alert_rules(alerts),
+                bank_capital=_bank_capital(net_capital, tier1_capital), bank_name=bank_name,
+                n_draws=draws, progress=advance,
+            )  # fmt: skip
+            bar.advance(task)
+        _print_run(con, summary)
+    finally:
+        con.close()
+
+
+def _print_run(con: Any, summary: Any) -> None:
+    zh = get_settings().lang == "zh"
+    title = (f"客户终身价值 {summary.snapshot_date}" if zh
+             else f"customer lifetime value {summary.snapshot_date}")  # fmt: skip
+    table = RichTable(title=title)
+    for name_zh, name_en in (("客户分层", "segment"), ("客户数", "customers"),
+                             ("CLV(亿元)", "CLV (100m yuan)"), ("占比", "share")):  # fmt: skip
+        table.add_column(name_zh if zh else name_en,
+                         justify="left" if name_en == "segment" else "right")  # fmt: skip
+    rows = con.execute(
+        f"""SELECT {"segment_zh" if zh else "segment_en"}, count(*), sum(clv)
+            FROM clv_table WHERE snapshot_date = ? GROUP BY ALL ORDER BY 3 DESC""",
+        [summary.snapshot_date],
+    ).fetchall()
+    total = sum(r[2] for r in rows) or 1.0
+    for name, n, value in rows:
+        table.add_row(str(name), f"{n:,}", f"{value / 1e8:,.2f}", f"{value / total:.1%}")
+    out.print(table)
+    if zh:
+        out.print(f"共 {summary.customers:,} 户，CLV 合计 {summary.total_clv / 1e8:,.2f} 亿元，"
+                  f"预警 {summary.alerts:,} 条，用时 {summary.seconds:.1f} 秒")  # fmt: skip
+    else:
+        out.print(f"{summary.customers:,} customers, total CLV {summary.total_clv / 1e8:,.2f} "
+                  f"× 100m yuan, {summary.alerts:,} alerts, {summary.seconds:.1f} s")  # fmt: skip
+
+
+@app.command()
+@user_errors
+def report(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="default: the latest")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh or en")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the report")] = Path("out"),
+    bank_name: Annotated[str | None, typer.Option("--bank-name", help="编制单位")] = None,
+    db: DbOption = None,
+) -> None:
+    """Write the 客户终身价值管理表 (xlsx), the HTML report and full-precision CSV / Parquet
+    exports of a snapshot."""
+    from lendvalue.monitoring.store import load_report_data
+    from lendvalue.reporting import write_clv_workbook, write_exports, write_html_report
+    from lendvalue.warehouse.store import connect
+
+    language = lang or get_settings().lang
+    con = connect(_db(db), read_only=True)
+    try:
+        day = _parse_date(as_of, "--as-of") if as_of else None
+        data = load_report_data(con, day)
+    finally:
+        con.close()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"clv_{data.snapshot_date.isoformat()}_{language}"
+    written = [
+        write_clv_workbook(data, out_dir / f"{stem}.xlsx", lang=language, bank_name=bank_name),
+        write_html_report(data, out_dir / f"{stem}.html", lang=language, bank_name=bank_name),
+        *write_exports(data, out_dir),
+    ]
+    for path in written:
+        out.print(str(path))
 
 
 @app.command()
@@ -323,12 +469,8 @@ def price(
     tenor_months: Annotated[int, typer.Option("--tenor-months", min=1)],
     collateral: Annotated[str, typer.Option("--collateral", help="collateral_type")] = "unsecured",
     as_of: Annotated[str | None, typer.Option("--as-of", help="default: the data's date")] = None,
-    net_capital: Annotated[
-        float | None, typer.Option("--net-capital-yuan", help="资本净额 for the exposure caps")
-    ] = None,
-    tier1_capital: Annotated[
-        float | None, typer.Option("--tier1-capital-yuan", help="一级资本净额")
-    ] = None,
+    net_capital: NetCapital = None,
+    tier1_capital: Tier1Capital = None,
     lang: Annotated[str | None, typer.Option("--lang", help="zh or en")] = None,
     db: DbOption = None,
 ) -> None:
@@ -340,10 +482,7 @@ def price(
     from lendvalue.warehouse.store import connect
 
     language = lang or get_settings().lang
-    capital = None
-    if net_capital is not None or tier1_capital is not None:
-        capital = {"net_capital_yuan": net_capital or tier1_capital,
-                   "tier1_net_capital_yuan": tier1_capital or net_capital}  # fmt: skip
+    capital = _bank_capital(net_capital, tier1_capital)
     con = connect(_db(db), read_only=True)
     try:
         day = _parse_date(as_of, "--as-of") if as_of else data_date(con)

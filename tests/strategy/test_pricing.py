@@ -136,3 +136,48 @@ def test_bad_requests_and_policies() -> None:
         load_policy(raw)
     assert set(POLICY.cells) == set(SEGMENT_CODES) and len(SEGMENT_CODES) == 9
     assert np.isfinite(price().raroc)
+
+
+def test_standard_prices_for_many_customers_equal_each_quote() -> None:
+    """Bullet facilities are linear in the spread: two engine passes give every customer's
+    hurdle and break-even spreads, and the quotes equal quote() one by one."""
+    from lendvalue.strategy.pricing import _pd_curve, _request_book, standard_prices
+    from lendvalue.valuation import FacilityBook, MatrixCurves
+
+    pds = [0.002, 0.01, 0.04]
+    segments = ["high_value_low_risk", "mid_value_medium_risk", "low_value_high_risk"]
+    others = [2e6, 0.0, 5e5]
+    a = ASSUMPTIONS.model_copy(update={"horizon_months": 12})
+    request = PricingRequest("working_capital", 1e7, 12)
+    books = [
+        _request_book(request, CustomerProfile(f"C{i}", p, s), AS_OF, a, market(), None, None)
+        for i, (p, s) in enumerate(zip(pds, segments, strict=True))
+    ]
+    book = FacilityBook(
+        **{
+            f: np.concatenate([getattr(b, f) for b in books])
+            for f in books[0].__dataclass_fields__
+            if f != "custom_balance"
+        }
+    )
+    book = type(book)(**{**book.__dict__, "customer": np.arange(3)})
+    curves = MatrixCurves(np.stack([_pd_curve(CustomerProfile("C", p, "x"), 12) for p in pds]))
+    many = standard_prices(
+        book,
+        segments=segments,
+        other_value_yuan=others,
+        as_of=AS_OF,
+        assumptions=a,
+        market=market(),
+        policy=POLICY,
+        survival=MatrixCurves(np.ones((3, 13))),
+        pd_curves=curves,
+    )
+    for i, (p, s, o) in enumerate(zip(pds, segments, others, strict=True)):
+        one = price(pd_1y=p, segment=s, other=o)
+        assert many["hurdle_spread_bp"][i] == pytest.approx(one.hurdle_spread_bp, abs=1e-6)
+        assert many["breakeven_spread_bp"][i] == pytest.approx(one.breakeven_spread_bp, abs=1e-6)
+        assert many["relationship_discount_bp"][i] == pytest.approx(
+            one.relationship_discount_bp, abs=1e-6
+        )
+        assert many["spread_bp"][i] == one.spread_bp

@@ -32,6 +32,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,7 +43,7 @@ from lendvalue.errors import DataContractError, InfeasibleError
 from lendvalue.strategy.policy import Policy
 from lendvalue.tables import TableSource
 from lendvalue.valuation.assumptions import Assumptions
-from lendvalue.valuation.book import FacilityBook, facility_book
+from lendvalue.valuation.book import ANNUITY, LINEAR, FacilityBook, facility_book
 from lendvalue.valuation.curves import MarketCurves, day_number
 from lendvalue.valuation.customer_curves import MatrixCurves
 from lendvalue.valuation.engine import project_cash_flows
@@ -251,3 +252,65 @@ def _build_up(values: pd.Series) -> dict[str, float]:
         "margin": bp("value"),
         "rate": bp("interest_income"),
     }
+
+
+def standard_prices(
+    book: FacilityBook,
+    *,
+    segments: npt.ArrayLike,
+    other_value_yuan: npt.ArrayLike,
+    as_of: dt.date,
+    assumptions: Assumptions,
+    market: MarketCurves,
+    policy: Policy,
+    survival: Any,
+    pd_curves: Any,
+) -> pd.DataFrame:
+    """The quote of :func:`quote` for one facility per customer at once (``book`` row ``i``
+    is customer ``book.customer[i]``'s, ``segments`` and ``other_value_yuan`` by book row),
+    for bullet facilities — whose value is linear in the spread, so two passes of the engine at
+    spreads 0 and 1% give every customer's hurdle and break-even spreads exactly. Columns:
+    ``hurdle_spread_bp, breakeven_spread_bp, policy_adjustment_bp, relationship_discount_bp,
+    spread_bp`` (the quote), ``rate``."""
+    if np.any(book.schedule == ANNUITY) or np.any(book.schedule == LINEAR):
+        raise DataContractError("standard_prices prices bullet facilities (value linear in "
+                                "the spread); use quote() for amortising ones")  # fmt: skip
+    lo, hi = 0.0, 0.01
+
+    def at(spread: float) -> pd.DataFrame:
+        b = replace(book, spread=np.full(book.n, spread), rate=book.lpr_now + spread,
+                    renewal_probability=np.zeros(book.n))  # fmt: skip
+        return project_cash_flows(b, assumptions, market, as_of, survival, pd_curves).table
+
+    v0, v1 = at(lo), at(hi)
+    hurdle = policy.pricing.hurdle_raroc
+    hurdle = assumptions.cost_of_capital_annual if hurdle is None else hurdle
+    capital = v0["capital_pv"].to_numpy()
+    rapat0, rapat1 = v0["rapat_pv"].to_numpy(), v1["rapat_pv"].to_numpy()
+    pretax0 = -v0["tax"].to_numpy() / assumptions.tax_rate if assumptions.tax_rate else None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (rapat1 - rapat0) / (hi - lo)
+        s_hurdle = lo + (hurdle * capital - rapat0) / slope
+        if pretax0 is None:
+            pretax0 = v0["value"].to_numpy() - v0["capital_charge"].to_numpy()
+            pretax1 = v1["value"].to_numpy() - v1["capital_charge"].to_numpy()
+        else:
+            pretax1 = -v1["tax"].to_numpy() / assumptions.tax_rate
+        s_even = lo - pretax0 / ((pretax1 - pretax0) / (hi - lo))
+    s_hurdle = np.where(capital > 0, s_hurdle, s_even)
+    cells = np.asarray(segments, dtype=object)
+    adjustment = np.array([policy.cell(c).pricing_adjustment_bp for c in cells])
+    bp_value = (v1["value"].to_numpy() - v0["value"].to_numpy()) / ((hi - lo) * 1e4)
+    rel = policy.pricing.relationship
+    other = np.maximum(np.asarray(other_value_yuan, dtype=np.float64), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        affordable = np.where(bp_value > 0, rel.share_of_other_value * other / bp_value, 0.0)
+    discount = np.minimum(rel.max_discount_bp, affordable)
+    target = np.maximum(s_hurdle * 1e4 + adjustment - discount, s_even * 1e4)
+    step = policy.pricing.step_bp
+    spread_bp = np.ceil(np.round(target / step, 9)) * step
+    return pd.DataFrame({
+        "hurdle_spread_bp": s_hurdle * 1e4, "breakeven_spread_bp": s_even * 1e4,
+        "policy_adjustment_bp": adjustment, "relationship_discount_bp": discount,
+        "spread_bp": spread_bp, "rate": book.lpr_now + spread_bp / 1e4,
+    })  # fmt: skip

@@ -106,3 +106,44 @@ def test_a_later_snapshot_and_its_trend_alerts(store: Path) -> None:
     row = _table(con, day).set_index("customer_id").loc[target]
     assert "clv_decline" in row["alert_flags"] and row["n_alerts"] >= 1
     con.close()
+
+
+def test_the_reports_of_a_real_snapshot(store: Path, tmp_path: Path) -> None:
+    """From the warehouse: the workbook has one customer row per valued customer, its money in
+    万元 adds up to the CLV within rounding, the HTML report has every chart and loads nothing
+    from outside, and the exports reload to the full-precision table."""
+    import openpyxl
+
+    from lendvalue.monitoring.store import load_report_data
+    from lendvalue.reporting import (
+        CHART_IDS,
+        label,
+        write_clv_workbook,
+        write_exports,
+        write_html_report,
+    )
+    from tests.reporting.test_reports import assert_self_contained
+
+    con = connect(store)
+    day = data_date(con)
+    run_snapshot(con, day, bank_capital=CAPITAL, n_draws=4)
+    data = load_report_data(con, day)
+    con.close()
+    book = write_clv_workbook(data, tmp_path / "clv.xlsx", lang="zh")
+    sheet = openpyxl.load_workbook(book, read_only=True)[label("customers", "zh")]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == label("customer_id", "zh"))
+    body = [r for r in rows[header + 1 :] if r and r[0]]
+    assert len(body) == len(data.clv)
+    names = list(rows[header])
+    parts = [names.index(label(c, "zh")) for c in CLV_COMPONENTS]
+    clv_at = names.index(label("clv", "zh"))
+    for r in body[:200]:
+        assert abs(sum(r[i] for i in parts) - r[clv_at]) <= 0.06  # ten cells rounded to 0.01
+    html = write_html_report(data, tmp_path / "clv.html", lang="zh").read_text(encoding="utf-8")
+    assert all(f'id="{chart}"' in html for chart in CHART_IDS)
+    assert_self_contained(html)  # nothing loaded from outside (the bundle's own strings aside)
+    exported = write_exports(data, tmp_path)
+    parquet = next(p for p in exported if p.name.startswith("clv_table") and p.suffix == ".parquet")
+    again = pd.read_parquet(parquet)
+    np.testing.assert_allclose(again["clv"].to_numpy(), data.clv["clv"].to_numpy())

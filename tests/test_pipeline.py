@@ -147,3 +147,34 @@ def test_the_reports_of_a_real_snapshot(store: Path, tmp_path: Path) -> None:
     parquet = next(p for p in exported if p.name.startswith("clv_table") and p.suffix == ".parquet")
     again = pd.read_parquet(parquet)
     np.testing.assert_allclose(again["clv"].to_numpy(), data.clv["clv"].to_numpy())
+
+
+def test_ratings_statements_and_psi_as_documented(store: Path) -> None:
+    """The risk tier reads the internal rating (a B-rated customer is high risk whatever its
+    model PD); a customer with no financial statement takes its grade's master-scale PD and is
+    not assessed for a limit; the out-of-time validation reports the PSI."""
+    from lendvalue.models.credit.master_scale import load_master_scale
+
+    con = connect(store)
+    day = data_date(con)
+    customers = valuation_customers(con, day)["customer_id"]
+    rated = con.execute(
+        "SELECT customer_id FROM ratings WHERE rating_date <= ? GROUP BY customer_id",
+        [day]).df()["customer_id"]  # fmt: skip
+    planted = sorted(set(customers) & set(rated))[:2]  # two rated customers lose their statements
+    con.execute("DELETE FROM financials WHERE customer_id IN (?, ?)", planted)
+    run_snapshot(con, day, bank_capital=CAPITAL, n_draws=4)
+    table = _table(con, day)
+    rated_b = table[table["rating_grade"].isin(["B", "CCC"])]
+    assert len(rated_b) and (rated_b["risk_tier"] == "high").all()
+    rows = table[table["customer_id"].isin(planted)]
+    assert len(rows) == 2
+    scale = load_master_scale()
+    expected = np.maximum(scale.pd_of_grade(rows["rating_grade"].tolist()), 0.0005)
+    np.testing.assert_allclose(rows["pd_1y"], np.minimum(expected, 0.999))
+    assert (rows["limit_binding"] == "no_statement").all()
+    metrics = json.loads(con.execute(
+        "SELECT metrics FROM model_runs WHERE snapshot_date = ? AND model = 'ScorecardModel'",
+        [day]).fetchall()[0][0])  # fmt: skip
+    assert 0 <= metrics["out_of_time_psi"] < 1 and 0.5 < metrics["out_of_time_auc"] <= 1
+    con.close()

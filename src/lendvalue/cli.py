@@ -341,11 +341,16 @@ def demo(
 
 
 def _bank_capital(net: float | None, tier1: float | None) -> dict[str, float] | None:
+    """Both figures or none: the caps use 资本净额 (loans) and 一级资本净额 (exposures), and
+    copying one into the other would loosen a cap."""
     if net is None and tier1 is None:
         return None
-    net_yuan = float(net if net is not None else tier1)  # type: ignore[arg-type]
-    tier1_yuan = float(tier1 if tier1 is not None else net)  # type: ignore[arg-type]
-    return {"net_capital_yuan": net_yuan, "tier1_net_capital_yuan": tier1_yuan}
+    if net is None or tier1 is None:
+        from lendvalue.errors import ConfigError
+
+        raise ConfigError("give both --net-capital-yuan (资本净额) and --tier1-capital-yuan "
+                          "(一级资本净额), or neither")  # fmt: skip
+    return {"net_capital_yuan": float(net), "tier1_net_capital_yuan": float(tier1)}
 
 
 NetCapital = Annotated[
@@ -378,7 +383,13 @@ def run(
 
     con = connect(_db(db), threads=get_settings().threads)
     try:
-        day = _parse_date(as_of, "--as-of") if as_of else data_date(con)
+        latest = data_date(con)
+        day = _parse_date(as_of, "--as-of") if as_of else latest
+        if day != latest:
+            err.print(
+                f"note: the data describe {latest}; facilities' balances, status and 五级分类 "
+                f"are those of the load, so a snapshot on {day} uses them as they are now"
+            )
         with _progress() as bar:
             task = bar.add_task(f"snapshot {day}", total=len(STAGES))
             seen: list[str] = []
@@ -518,9 +529,14 @@ def _print_application(result: Any, lang: str) -> None:
         f"{limit['limit_yuan'] / 1e4:,.2f}万元 ({limit['binding_zh'] if zh else limit['binding']})",
     )
     facts.add_row("批准金额" if zh else "approved", f"{d.approved_yuan / 1e4:,.2f}万元")
-    out.print(facts)
     if q is None:
+        out.print(facts)
         return
+    facts.add_row("存款贡献(现值，仅供参考)" if zh else "deposit value (PV, for information)",
+                  f"{q.deposit_value_yuan / 1e4:,.2f}万元")  # fmt: skip
+    facts.add_row("中收贡献(现值，仅供参考)" if zh else "fee income (PV, for information)",
+                  f"{q.fee_value_yuan / 1e4:,.2f}万元")  # fmt: skip
+    out.print(facts)
     build = RichTable(title=("定价 " if zh else "price ") + q.price_text)
     build.add_column("构成" if zh else "component")
     build.add_column("bp", justify="right")

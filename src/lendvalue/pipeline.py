@@ -44,7 +44,7 @@ from lendvalue.monitoring.alerts import AlertRules, detect_alerts, load_alert_ru
 from lendvalue.monitoring.registry import data_fingerprint, run_record
 from lendvalue.monitoring.store import previous_snapshot, write_snapshot
 from lendvalue.segmentation import segment_table
-from lendvalue.strategy.limits import credit_limit
+from lendvalue.strategy.limits import credit_limits_where_assessable
 from lendvalue.strategy.policy import Policy, load_policy
 from lendvalue.strategy.pricing import standard_prices
 from lendvalue.valuation import (
@@ -128,7 +128,7 @@ def run_snapshot(
     scale = load_master_scale()
     grade = scale.grade_of_pd(inputs.pd_1y)
     seg = segment_table(pd.DataFrame({
-        "customer_id": table["customer_id"], "clv": table["clv"], "grade": grade,
+        "customer_id": table["customer_id"], "clv": table["clv"], "grade": f["rating_grade"],
         "pd_1y": inputs.pd_1y, "classification": f["classification"].to_numpy(object),
     }))  # fmt: skip
     stage("strategy")
@@ -182,7 +182,11 @@ def _features(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, Any]:
         "covariates": customers[["customer_id", "tenure_months"]].merge(
             covariates.drop(columns="tenure_months"), on="customer_id", how="left"
         ),
-        "spells": relationship_spells(con, as_of).merge(covariates, on="customer_id"),
+        # landmark design: relationships alive a year ago, their covariates as known then, what
+        # happened in the year since — no covariate measured after the spell it explains
+        "spells": relationship_spells(con, as_of, landmark=year_ago).merge(
+            retention_covariates(con, year_ago), on="customer_id"
+        ),
         "score_now": credit_features(con, as_of),
         "score_train": credit_features(con, year_ago, observed_until=as_of),
         "score_past": credit_features(con, _years_before(as_of, 2), observed_until=year_ago),
@@ -199,7 +203,7 @@ def _features(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, Any]:
             by_product_line=True,
         ),
         "transactions": con.execute(
-            "SELECT customer_id, ts, product_line FROM transactions WHERE ts <= ? AND ts > ?",
+            "SELECT customer_id, ts, product_line FROM transactions WHERE ts < ? AND ts > ?",
             [as_of + dt.timedelta(days=1), _years_before(as_of, 3)],
         ).df(),
         "facilities": active_facilities(con, as_of),
@@ -245,8 +249,12 @@ def _fit(f: dict[str, Any], as_of: dt.date, a: Assumptions) -> dict[str, Any]:
             earlier = ScorecardModel().fit(past[features], past["default_flag"])
             tested = train.dropna(subset=["default_flag"])
             pd_test = earlier.predict_pd(tested[features])
-            report = validation_report(tested["default_flag"], pd_test,
-                                       scale.grade_of_pd(pd_test))  # fmt: skip
+            report = validation_report(
+                tested["default_flag"],
+                pd_test,
+                scale.grade_of_pd(pd_test),
+                development_pd=earlier.predict_pd(past[features]),
+            )
             diagnostics["pd_calibration"] = report.pop("calibration").reset_index()
             metrics = {f"out_of_time_{k}": v for k, v in report.items()}
         card = ScorecardModel().fit(train[features], train["default_flag"])
@@ -371,6 +379,7 @@ def _value(
     pd_1y = fallback.astype(np.float64)
     if fits["scorecard"] is not None:
         now = f["score_now"].set_index("customer_id")
+        now = now[now["log_total_assets"].notna()]  # no statement: the grade's PD instead
         scored = fits["scorecard"].predict_pd(now[list(SCORE_FEATURES)])
         pd_1y = ids.map(pd.Series(scored, index=now.index)).to_numpy(np.float64)
         pd_1y = np.where(np.isnan(pd_1y), fallback, pd_1y)
@@ -453,10 +462,14 @@ def _strategy(
         "classification": "normal", "status": "active",
     })  # fmt: skip
     short = a.model_copy(update={"horizon_months": STANDARD_TENOR_MONTHS})
-    book = facility_book(frame, inputs.customer_rows, as_of, f["market"], short, inputs.pd_1y)
+    market = f["market"].with_scenario((x.date, x.tenor, x.rate) for x in a.lpr_scenario)
+    book = facility_book(frame, inputs.customer_rows, as_of, market, short, inputs.pd_1y)
+    # the relationship discount is funded by the relationship's value without its deposits: no
+    # price depends on deposits (存贷挂钩)
+    other = (table["clv"] - table["deposit_value"] * (1 - a.tax_rate)).to_numpy()
     prices = standard_prices(
-        book, segments=seg["segment"].to_numpy(), other_value_yuan=table["clv"].to_numpy(),
-        as_of=as_of, assumptions=short, market=f["market"], policy=pol,
+        book, segments=seg["segment"].to_numpy(), other_value_yuan=other,
+        as_of=as_of, assumptions=short, market=market, policy=pol,
         survival=inputs.survival, pd_curves=inputs.pd_curves,
     )  # fmt: skip
     limits_in = f["limit_inputs"].set_index("customer_id").reindex(ids).reset_index()
@@ -470,7 +483,7 @@ def _strategy(
         limits = pd.DataFrame({"limit_yuan": np.full(n, np.nan), "binding": "no_bank_capital",
                                "binding_zh": "未提供资本净额"})  # fmt: skip
     else:
-        limits = credit_limit(limits_in, bank_capital=bank_capital)
+        limits = credit_limits_where_assessable(limits_in, bank_capital=bank_capital)
     return pd.DataFrame({
         "price_spread_bp": prices["spread_bp"].to_numpy(), "price_rate": prices["rate"].to_numpy(),
         "limit_yuan": limits["limit_yuan"].to_numpy(np.float64),

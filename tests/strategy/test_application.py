@@ -81,3 +81,35 @@ def test_price_on_the_command_line(store: Path, tmp_path: Path) -> None:
                              env={"PATH": "/usr/bin:/bin"})  # fmt: skip
     assert unknown.returncode == 3 and "NOBODY" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_both_capital_figures_or_none(store: Path) -> None:
+    con = connect(store, read_only=True)
+    who = _customers(con)
+    con.close()
+    only_one = subprocess.run(
+        [LENDVALUE, "price", "--customer", who["performing"], "--product", "working_capital",
+         "--amount", "1000000", "--tenor-months", "12", "--db", str(store),
+         "--net-capital-yuan", "5e9"],
+        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert only_one.returncode == 2 and "一级资本净额" in only_one.stderr
+
+
+def test_no_statement_is_not_assessable() -> None:
+    """A customer without a statement gets limit 0, bound by no_statement; the others are
+    assessed as usual."""
+    import pandas as pd
+
+    from lendvalue.strategy.limits import credit_limits_where_assessable
+
+    frame = pd.DataFrame({
+        "customer_id": ["A", "B"], "product": ["term_loan", "term_loan"],
+        "revenue": [1e8, float("nan")], "total_assets": [2e8, float("nan")],
+        "total_liabilities": [1e8, float("nan")], "operating_cash_flow": [2e7, float("nan")],
+        "debt_service": [5e6, float("nan")], "customer_exposure_yuan": [0.0, 0.0],
+        "requested_yuan": [1e7, 1e7],
+    })  # fmt: skip
+    out = credit_limits_where_assessable(frame, bank_capital=CAPITAL)
+    assert out["binding"].tolist()[1] == "no_statement" and out["limit_yuan"].tolist()[1] == 0.0
+    assert out["limit_yuan"].tolist()[0] > 0 and bool(out["assessable"].tolist()[0])

@@ -181,3 +181,13 @@ def test_standard_prices_for_many_customers_equal_each_quote() -> None:
             one.relationship_discount_bp, abs=1e-6
         )
         assert many["spread_bp"][i] == one.spread_bp
+
+
+def test_break_even_without_tax() -> None:
+    """With a zero tax rate the break-even spread still covers funding, loss and cost (it is
+    solved on the pre-tax profit, not on the tax)."""
+    untaxed = ASSUMPTIONS.model_copy(update={"tax_rate": 0.0})
+    q = price(assumptions=untaxed)
+    taxed = price()
+    assert q.breakeven_spread_bp == pytest.approx(taxed.breakeven_spread_bp, abs=1e-6)
+    assert q.breakeven_spread_bp > -500

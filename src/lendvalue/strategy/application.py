@@ -6,7 +6,9 @@ limit and the decision — what ``lendvalue price`` prints.
   sees), over the facility's life at a constant hazard. An unrated customer cannot be priced.
 - **Segment**: from the latest CLV table snapshot when one exists; otherwise the risk tier from
   the grade, PD and 五级分类 and the middle value tier (核心), said so in the result.
-- **Relationship value**: the customer's CLV in that snapshot (0 without one).
+- **Relationship value**: the customer's CLV in that snapshot less its deposits' value (0
+  without one): the relationship discount never depends on deposits (存贷挂钩); the deposit and
+  fee contribution is shown on the quote for information.
 - **Limit**: :func:`lendvalue.strategy.limits.credit_limit` on the latest statement and the
   running exposures, times the segment's limit multiplier, capped by the large-exposure rules
   at the bank's capital.
@@ -25,7 +27,7 @@ from lendvalue.errors import DataContractError, InfeasibleError
 from lendvalue.models.credit.master_scale import load_master_scale
 from lendvalue.segmentation import risk_tier, segment
 from lendvalue.strategy.decisions import Decision, decide
-from lendvalue.strategy.limits import credit_limit
+from lendvalue.strategy.limits import credit_limits_where_assessable
 from lendvalue.strategy.policy import Policy, load_policy
 from lendvalue.strategy.pricing import CustomerProfile, PricingRequest, Quote, quote
 from lendvalue.tables import TableSource
@@ -81,7 +83,12 @@ def evaluate_application(
     else:
         tier, _ = risk_tier([grade], [pd_1y], [classification])
         cell, source = str(segment(["mid"], tier)[0]), "risk_only"
-    other_value = float(row["clv"]) if pd.notna(row["clv"]) else 0.0
+    # the relationship's value without its deposits funds the discount: no price depends on
+    # deposits (存贷挂钩); deposits and fees are shown on the quote, never required
+    deposits = float(row["deposit_value"]) if pd.notna(row["deposit_value"]) else 0.0
+    fees = float(row["fee_income"]) if pd.notna(row["fee_income"]) else 0.0
+    other_value = (float(row["clv"]) - deposits * (1 - a.tax_rate)) if pd.notna(row["clv"]) \
+        else 0.0  # fmt: skip
     market = MarketCurves.from_frame(con.execute("SELECT * FROM market").df())
     q: Quote | None = None
     unpriced = ""
@@ -89,7 +96,8 @@ def evaluate_application(
         try:
             q = quote(
                 PricingRequest(product, amount_yuan, tenor_months, collateral_type),
-                CustomerProfile(customer_id, pd_1y, cell, other_value_yuan=other_value),
+                CustomerProfile(customer_id, pd_1y, cell, other_value_yuan=other_value,
+                                deposit_value_yuan=deposits, fee_value_yuan=fees),
                 as_of=as_of, assumptions=a, market=market, policy=pol,
             )  # fmt: skip
         except InfeasibleError as exc:
@@ -98,7 +106,8 @@ def evaluate_application(
     inputs["product"] = product
     inputs["requested_yuan"] = float(amount_yuan)
     inputs["limit_multiplier"] = pol.cell(cell).limit_multiplier
-    limit = credit_limit(inputs, bank_capital=bank_capital, table=limits_table).iloc[0]
+    limit = credit_limits_where_assessable(inputs, bank_capital=bank_capital,
+                                           table=limits_table).iloc[0]  # fmt: skip
     decision = decide(
         requested_yuan=float(amount_yuan), limit_yuan=float(limit["limit_yuan"]),
         limit_binding=str(limit["binding_zh"]), grade=str(grade), pd_1y=pd_1y,

@@ -102,7 +102,7 @@ NEW_DEBT_TENOR_YEARS = 3.0
 
 BINDING_REASONS = (
     "working_capital_need", "leverage", "dscr", "requested",
-    "single_loan", "single_exposure", "group_exposure",
+    "single_loan", "single_exposure", "group_exposure", "no_statement",
 )  # fmt: skip
 """What can set a limit, in the order ties are resolved."""
 BINDING_LABELS_ZH: dict[str, str] = {
@@ -113,6 +113,7 @@ BINDING_LABELS_ZH: dict[str, str] = {
     "single_loan": "单一客户贷款集中度上限",
     "single_exposure": "单一客户大额风险暴露上限",
     "group_exposure": "关联客户(集团)大额风险暴露上限",
+    "no_statement": "无可用财务报表，无法测算",
 }
 
 PRODUCT_CODES: tuple[str, ...] = tuple(p.code for p in PRODUCTS)
@@ -986,3 +987,31 @@ def credit_limit(
         },
         index=frame.index,
     )
+
+
+STATEMENT_COLUMNS = ("revenue", "total_assets", "total_liabilities")
+"""A customer without these (no statement available) cannot be assessed."""
+
+
+def credit_limits_where_assessable(
+    frame: pd.DataFrame,
+    *,
+    bank_capital: BankCapital | Mapping[str, Any] | None = None,
+    table: TableSource = None,
+) -> pd.DataFrame:
+    """:func:`credit_limit` for the customers with a financial statement; the others get limit 0,
+    ``binding`` ``no_statement`` and ``assessable`` False — a bank lends on statements, and one
+    customer without them must not stop the limits of all the others."""
+    has = frame[list(STATEMENT_COLUMNS)].notna().all(axis=1).to_numpy()
+    out = pd.DataFrame(index=frame.index)
+    if has.any():
+        out = credit_limit(frame[has], bank_capital=bank_capital, table=table).reindex(frame.index)
+    else:
+        out["customer_id"] = frame["customer_id"]
+    missing = ~has
+    out.loc[missing, "customer_id"] = frame.loc[missing, "customer_id"]
+    out.loc[missing, "limit_yuan"] = 0.0
+    out.loc[missing, "binding"] = "no_statement"
+    out.loc[missing, "binding_zh"] = BINDING_LABELS_ZH["no_statement"]
+    out.loc[missing, "assessable"] = False
+    return out

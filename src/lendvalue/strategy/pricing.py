@@ -146,7 +146,9 @@ def quote(
 
     hurdle = policy.pricing.hurdle_raroc
     hurdle = a.cost_of_capital_annual if hurdle is None else hurdle
-    s_even = _root(lambda s: -float(values(s)["tax"]), "break-even")  # tax = −t × pre-tax
+    # pre-tax profit = interest + funding + fees + opex + expected loss (tax and capital aside)
+    pretax = ("interest_income", "funding_cost", "fee_income", "operating_cost", "expected_loss")
+    s_even = _root(lambda s: float(values(s)[list(pretax)].sum()), "break-even")
     if float(values(s_even)["capital_pv"]) > 0:
         s_hurdle = _root(lambda s: float(values(s)["raroc"]) - hurdle, "the hurdle RAROC")
     else:  # no capital (a zero LGD, e.g. cash-collateralised): any profit beats the hurdle

@@ -80,7 +80,8 @@ ORDER BY p.customer_id
 
 def customer_profiles(con: duckdb.DuckDBPyConnection, as_of: dt.date | str) -> pd.DataFrame:
     """``customer_id, size_class, grade, classification`` and, from the latest ``clv_table``
-    snapshot on or before the date when the warehouse has one, ``clv, segment`` (else empty)."""
+    snapshot on or before the date when the warehouse has one, ``clv, segment, deposit_value,
+    fee_income`` (else empty)."""
     at = f"DATE {literal(parse_date(as_of, 'as_of').isoformat())}"
     worst = " ".join(f"WHEN {literal(c)} THEN {i}" for i, c in enumerate(_CLASS_ORDER))
     names = ", ".join(literal(c) for c in _CLASS_ORDER)
@@ -90,14 +91,19 @@ def customer_profiles(con: duckdb.DuckDBPyConnection, as_of: dt.date | str) -> p
     clv_join = (
         f"""LEFT JOIN (
         SELECT customer_id, arg_max(clv, snapshot_date) AS clv,
-               arg_max(segment, snapshot_date) AS segment
+               arg_max(segment, snapshot_date) AS segment,
+               arg_max(deposit_value, snapshot_date) AS deposit_value,
+               arg_max(fee_income, snapshot_date) AS fee_income
         FROM clv_table WHERE snapshot_date <= {at} GROUP BY customer_id
     ) v USING (customer_id)"""
         if has_clv
         else ""
     )
-    clv_cols = "v.clv, v.segment" if has_clv else "CAST(NULL AS DOUBLE) AS clv, " \
-        "CAST(NULL AS VARCHAR) AS segment"  # fmt: skip
+    clv_cols = (
+        "v.clv, v.segment, v.deposit_value, v.fee_income" if has_clv
+        else "CAST(NULL AS DOUBLE) AS clv, CAST(NULL AS VARCHAR) AS segment, "
+        "CAST(NULL AS DOUBLE) AS deposit_value, CAST(NULL AS DOUBLE) AS fee_income"
+    )  # fmt: skip
     sql = f"""
 WITH graded AS (
     SELECT customer_id, arg_max(grade, rating_date) AS grade
